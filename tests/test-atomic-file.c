@@ -1,0 +1,97 @@
+/* test-atomic-file.c: the crash-safe writer replaces files whole, or not at all. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "studio-atomic-file.h"
+
+static char *
+make_tmpdir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("atomic-XXXXXX", &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+test_replaces_content (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "caption.txt", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *got = NULL;
+
+  g_assert_true (studio_atomic_write (path, "old", 3, &error));
+  g_assert_true (studio_atomic_write (path, "new text", 8, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &got, NULL, NULL));
+  g_assert_cmpstr (got, ==, "new text");
+
+  /* No temporary file is left behind. */
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  int n = 0;
+  while (g_dir_read_name (d))
+    n++;
+  g_assert_cmpint (n, ==, 1);
+}
+
+static void
+test_missing_folder_is_an_error (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_false (studio_atomic_write ("/nonexistent-folder/x/y.txt", "a", 1, &error));
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+  g_assert_nonnull (strstr (error->message, "y.txt"));
+}
+
+/* A child process killed at random points while rewriting the same file over and over
+ * must leave the old or the new content, never a mix or an empty file. */
+static void
+test_killed_writer_leaves_old_or_new (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "metadata.csv", NULL);
+  gsize big = 1 << 20;
+  g_autofree char *a = g_malloc (big);
+  g_autofree char *b = g_malloc (big);
+  memset (a, 'a', big);
+  memset (b, 'b', big);
+  g_assert_true (studio_atomic_write (path, a, big, NULL));
+
+  for (int round = 0; round < 20; round++)
+    {
+      pid_t pid = fork ();
+      g_assert_cmpint (pid, >=, 0);
+      if (pid == 0)
+        {
+          for (;;)
+            {
+              studio_atomic_write (path, b, big, NULL);
+              studio_atomic_write (path, a, big, NULL);
+            }
+        }
+      g_usleep (1000 + g_random_int_range (0, 20000));
+      kill (pid, SIGKILL);
+      waitpid (pid, NULL, 0);
+
+      g_autofree char *got = NULL;
+      gsize len = 0;
+      g_assert_true (g_file_get_contents (path, &got, &len, NULL));
+      g_assert_cmpuint (len, ==, big);
+      g_assert_true (memcmp (got, a, big) == 0 || memcmp (got, b, big) == 0);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/atomic/replaces-content", test_replaces_content);
+  g_test_add_func ("/atomic/missing-folder", test_missing_folder_is_an_error);
+  g_test_add_func ("/atomic/killed-writer", test_killed_writer_leaves_old_or_new);
+  return g_test_run ();
+}
