@@ -59,27 +59,37 @@ typedef struct {
   const char *const *choices;    /* ENUM: NULL-terminated list */
   const char     *title;         /* short translatable label, N_() */
   const char     *help;          /* one translatable sentence, N_() */
+  /* Added: default for text-generation where it differs from default_value (NULL = same). */
+  const char     *text_default_value;
+  /* Added: a CONTRACTS.md key, always written on save when it applies to the task. */
+  gboolean        core;
 } StudioConfigKey;
-
-/* The key table, terminated by an entry whose name is NULL. */
-const StudioConfigKey *studio_config_keys (void);
-const StudioConfigKey *studio_config_key_lookup (const char *name);
-/* The known key closest to NAME by edit distance, or NULL when none is close. */
-const char *studio_config_nearest_key (const char *name);
 
 typedef enum {
   STUDIO_TASK_IMAGE_LORA,
   STUDIO_TASK_TEXT_GENERATION,
 } StudioTaskType;
 
+/* The key table, terminated by an entry whose name is NULL. */
+const StudioConfigKey *studio_config_keys (void);
+const StudioConfigKey *studio_config_key_lookup (const char *name);
+/* The known key closest to NAME by edit distance, or NULL when none is close. */
+const char *studio_config_nearest_key (const char *name);
+/* Added: the default of KEY for TASK, as YAML text (NULL = unset by default). */
+const char *studio_config_key_default (const StudioConfigKey *key, StudioTaskType task);
+/* Added: translated title of a group ("Model", "Dataset", ...). */
+const char *studio_config_group_title (StudioKeyGroup group);
+/* Added: "image-lora" or "text-generation". */
+const char *studio_config_task_name (StudioTaskType task);
+
 typedef struct {
   char  *prompt;
   char  *negative_prompt;  /* may be NULL */
   gint64 seed;             /* -1 = derive from the run seed */
-  int    steps;
-  double cfg_scale;
+  int    steps;            /* 0 = sample_steps */
+  double cfg_scale;        /* 0 = sample_cfg_scale */
   int    width, height;    /* 0 = resolution */
-  char  *sampler;          /* "ddim" or "euler_a" */
+  char  *sampler;          /* "ddim" or "euler_a"; NULL = sample_sampler */
 } StudioSamplePrompt;
 
 /* A loaded config. Typed fields for what code reads often; every key (set or
@@ -94,7 +104,7 @@ typedef struct {
   char   *metadata_path;           /* NULL: <image>.txt sidecars */
   char   *base_model;
   char   *output_dir;
-  char   *log_dir;
+  char   *log_dir;                 /* when the key is unset: output_dir/logs */
 
   int     lora_rank;
   double  lora_alpha;
@@ -111,19 +121,27 @@ typedef struct {
   GHashTable *values;              /* char* -> char* */
   GHashTable *explicit_keys;       /* set of keys that the file itself gave */
   GPtrArray  *sample_prompts;      /* of StudioSamplePrompt* */
+
+  /* Added: the folder relative paths resolve against (the file's folder), or NULL. */
+  char       *base_dir;
 } StudioConfig;
 
 StudioConfig *studio_config_new_default (StudioTaskType task);
 StudioConfig *studio_config_load (const char *path, GError **error);
 StudioConfig *studio_config_load_from_data (const char *yaml, gssize len,
                                             const char *base_dir, GError **error);
-/* Writes atomically (temporary file, fsync, rename); round-trips every value. */
+/* Writes atomically (temporary file, fsync, rename); round-trips every value.
+ * Paths below PATH's folder are written relative to it. On success CONFIG->path
+ * and CONFIG->base_dir become PATH and its folder. */
 gboolean      studio_config_save (StudioConfig *config, const char *path, GError **error);
 char         *studio_config_to_yaml (StudioConfig *config);
 void          studio_config_free (StudioConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (StudioConfig, studio_config_free)
 
-/* Sets KEY from its YAML text, validating type and range exactly as loading does. */
+/* Sets KEY from its YAML text, validating type and range exactly as loading does.
+ * VALUE is the scalar's text as if it were quoted ("~" is not null here); NULL
+ * resets the key. STRING_LIST takes "a, b" or a flow sequence "[a, b]";
+ * SAMPLE_PROMPTS takes a YAML sequence. On error the config is unchanged. */
 gboolean    studio_config_set (StudioConfig *config, const char *key, const char *value,
                                GError **error);
 /* Removes an explicit value so the default applies again. */
