@@ -1,0 +1,573 @@
+/* test-engine-cli.c: runs the lora-engine program ($LORA_ENGINE) as users and the
+ * app do: --version and --help of every command, check on good and broken configs,
+ * devices on this machine, and serve speaking the protocol over pipes. */
+#include "config.h"
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+
+#include "studio-protocol.h"
+
+static const char *engine;
+
+/* ---- running the program ---- */
+
+typedef struct {
+  int   status;
+  char *out, *err;
+} Result;
+
+static void
+result_clear (Result *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Result, result_clear)
+
+static void
+run_argv (Result *r, const char *const *args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (char *) engine);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  g_autoptr(GSubprocess) proc = g_subprocess_newv ((const char *const *) argv->pdata,
+                                                   G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                   | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (proc, NULL, NULL, &r->out, &r->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (proc));
+  r->status = g_subprocess_get_exit_status (proc);
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", r->status, r->out, r->err);
+}
+
+#define RUN(r, ...) run_argv (r, (const char *const[]) { __VA_ARGS__, NULL })
+
+static const char *const built_commands[] = { "check", "devices", "serve", "train", NULL };
+static const char *const later_commands[] = { "eval", "generate", "merge", "fixture",
+                                              "sample", "inspect", "caption", NULL };
+
+static void
+test_version (void)
+{
+  g_auto(Result) r = { 0 };
+  RUN (&r, "--version");
+  g_assert_cmpint (r.status, ==, 0);
+  g_autofree char *expected = g_strdup_printf ("lora-engine %s (protocol %s", PACKAGE_VERSION,
+                                               studio_protocol_version ());
+  g_assert_true (g_str_has_prefix (r.out, expected));
+}
+
+static void
+test_help (void)
+{
+  g_auto(Result) r = { 0 };
+  RUN (&r, "--help");
+  g_assert_cmpint (r.status, ==, 0);
+  for (guint i = 0; built_commands[i]; i++)
+    g_assert_nonnull (strstr (r.out, built_commands[i]));
+  for (guint i = 0; later_commands[i]; i++)
+    g_assert_nonnull (strstr (r.out, later_commands[i]));
+
+  g_auto(Result) bare = { 0 };
+  RUN (&bare, "");
+  g_assert_cmpint (bare.status, ==, 2);
+}
+
+static void
+test_command_help (void)
+{
+  const char *const *lists[] = { built_commands, later_commands };
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint i = 0; lists[l][i]; i++)
+      {
+        const char *name = lists[l][i];
+        g_autofree char *usage = g_strdup_printf ("lora-engine %s", name);
+        g_auto(Result) r = { 0 };
+        RUN (&r, name, "--help");
+        g_assert_cmpint (r.status, ==, 0);
+        g_assert_nonnull (strstr (r.out, "Usage:"));
+        g_assert_nonnull (strstr (r.out, usage));
+
+        g_auto(Result) h = { 0 };
+        RUN (&h, "help", name);
+        g_assert_cmpint (h.status, ==, 0);
+        g_assert_cmpstr (h.out, ==, r.out);
+      }
+
+  /* train --help documents the config keys from the key table. */
+  g_auto(Result) train = { 0 };
+  RUN (&train, "train", "--help");
+  g_assert_nonnull (strstr (train.out, "lora_rank"));
+  g_assert_nonnull (strstr (train.out, "--config"));
+}
+
+static void
+test_unknown_command (void)
+{
+  g_auto(Result) r = { 0 };
+  RUN (&r, "fly");
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "unknown command \"fly\""));
+
+  g_auto(Result) h = { 0 };
+  RUN (&h, "help", "fly");
+  g_assert_cmpint (h.status, ==, 2);
+
+  g_auto(Result) o = { 0 };
+  RUN (&o, "devices", "--frobnicate");
+  g_assert_cmpint (o.status, ==, 2);
+  g_assert_nonnull (strstr (o.err, "frobnicate"));
+}
+
+static void
+test_not_built (void)
+{
+  for (guint i = 0; later_commands[i]; i++)
+    {
+      g_auto(Result) r = { 0 };
+      RUN (&r, later_commands[i]);
+      g_assert_cmpint (r.status, ==, 2);
+      g_assert_nonnull (strstr (r.err, "not available in this build yet"));
+    }
+}
+
+/* ---- a project on disk ---- */
+
+typedef struct {
+  char *dir;
+  char *config;
+} Project;
+
+static void
+write_file (const char *path, const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+project_init (Project *p, const char *config_text)
+{
+  g_autoptr(GError) error = NULL;
+  p->dir = g_dir_make_tmp ("lora-engine-cli-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  g_autofree char *images = g_build_filename (p->dir, "images", NULL);
+  g_assert_cmpint (g_mkdir (images, 0755), ==, 0);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 16, 16);
+  gdk_pixbuf_fill (pixbuf, 0x3366ccff);
+  g_autofree char *png = g_build_filename (images, "red.png", NULL);
+  gdk_pixbuf_save (pixbuf, png, "png", &error, NULL);
+  g_assert_no_error (error);
+  g_autofree char *caption = g_build_filename (images, "red.txt", NULL);
+  write_file (caption, "a blue square");
+
+  /* check looks at the name and the first bytes only; a real model is not needed. */
+  g_autofree char *model = g_build_filename (p->dir, "model.safetensors", NULL);
+  write_file (model, "\x08\0\0\0\0\0\0\0{}      ");
+
+  p->config = g_build_filename (p->dir, "config.yaml", NULL);
+  write_file (p->config, config_text);
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+    }
+  g_remove (path);
+}
+
+static void
+project_clear (Project *p)
+{
+  remove_tree (p->dir);
+  g_free (p->dir);
+  g_free (p->config);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Project, project_clear)
+
+static const char good_config[] =
+  "task_type: image-lora\n"
+  "train_data_dir: images\n"
+  "base_model: model.safetensors\n"
+  "output_dir: out\n"
+  "lora_rank: 4\n"
+  "lora_alpha: 4\n"
+  "batch_size: 1\n"
+  "epochs: 2\n"
+  "learning_rate: 1e-4\n";
+
+static void
+test_check_good (void)
+{
+  g_auto(Project) p = { 0 };
+  project_init (&p, good_config);
+  g_auto(Result) r = { 0 };
+  RUN (&r, "check", "--config", p.config);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "no problems"));
+  g_assert_nonnull (strstr (r.out, "image-lora"));
+  g_assert_cmpstr (r.err, ==, "");
+}
+
+static void
+test_check_unknown_key (void)
+{
+  g_auto(Project) p = { 0 };
+  g_autofree char *text = g_strconcat (good_config, "lora_rnak: 8\n", NULL);
+  project_init (&p, text);
+  g_auto(Result) r = { 0 };
+  RUN (&r, "check", "--config", p.config);
+  g_assert_cmpint (r.status, ==, 1);
+  /* The line of the typo (10) and the key it most likely meant. */
+  g_autofree char *where = g_strdup_printf ("%s:10:", p.config);
+  g_assert_nonnull (strstr (r.err, where));
+  g_assert_nonnull (strstr (r.err, "lora_rnak"));
+  g_assert_nonnull (strstr (r.err, "lora_rank"));
+}
+
+static void
+test_check_missing_folder (void)
+{
+  g_auto(Project) p = { 0 };
+  g_autofree char *text = g_strconcat (good_config, "", NULL);
+  char *at = strstr (text, "train_data_dir: images");
+  memcpy (at, "train_data_dir: nowher", strlen ("train_data_dir: nowher"));
+  /* Two problems at once: both are printed. */
+  g_autofree char *two = g_strconcat (text, "", NULL);
+  at = strstr (two, "base_model: model.safetensors");
+  memcpy (at, "base_model: modex.safetensors", strlen ("base_model: modex.safetensors"));
+  project_init (&p, two);
+
+  g_auto(Result) r = { 0 };
+  RUN (&r, "check", "--config", p.config);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "nowher"));
+  g_assert_nonnull (strstr (r.err, "modex.safetensors"));
+  g_assert_nonnull (strstr (r.err, "2 problems"));
+
+  /* --json: the same problems as protocol error events, then done "failed". */
+  g_auto(Result) j = { 0 };
+  RUN (&j, "check", "--json", "--config", p.config);
+  g_assert_cmpint (j.status, ==, 1);
+  g_auto(GStrv) lines = g_strsplit (g_strchomp (j.out), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(StudioEvent) event = studio_protocol_parse_event (lines[i], &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (event->kind, ==, i < 2 ? STUDIO_EVENT_ERROR : STUDIO_EVENT_DONE);
+      if (i < 2)
+        g_assert_cmpstr (json_object_get_string_member (event->object, "code"), ==,
+                         "config-file");
+      else
+        g_assert_cmpstr (json_object_get_string_member (event->object, "status"), ==,
+                         "failed");
+    }
+}
+
+static void
+test_check_usage (void)
+{
+  g_auto(Result) r = { 0 };
+  RUN (&r, "check");
+  g_assert_cmpint (r.status, ==, 2);
+  g_assert_nonnull (strstr (r.err, "--config"));
+
+  g_auto(Result) m = { 0 };
+  RUN (&m, "check", "--config", "/nonexistent/config.yaml");
+  g_assert_cmpint (m.status, ==, 1);
+  g_assert_nonnull (strstr (m.err, "/nonexistent/config.yaml"));
+}
+
+static void
+test_train_not_built (void)
+{
+  g_auto(Project) p = { 0 };
+  project_init (&p, good_config);
+  g_auto(Result) r = { 0 };
+  RUN (&r, "train", "--config", p.config);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "training is not built into this version"));
+
+  g_auto(Result) j = { 0 };
+  RUN (&j, "train", "--json", "--config", p.config);
+  g_assert_cmpint (j.status, ==, 1);
+  g_assert_nonnull (strstr (j.out, "\"code\":\"not-implemented\""));
+  g_assert_true (g_str_has_suffix (j.out, "{\"event\":\"done\",\"status\":\"failed\","
+                                          "\"outputs\":[]}\n"));
+}
+
+/* ---- devices ---- */
+
+static void
+test_devices (void)
+{
+  g_auto(Result) r = { 0 };
+  RUN (&r, "devices");
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "cpu "));
+  g_assert_nonnull (strstr (r.out, " cores"));
+#if HAVE_CUDA
+  /* A GPU is listed, or the reason is one of the explained driver states. */
+  if (strstr (r.out, "cuda:0") == NULL)
+    g_assert_true (strstr (r.out, "CUDA unavailable: no NVIDIA driver") != NULL
+                   || strstr (r.out, "CUDA unavailable: the NVIDIA driver") != NULL
+                   || strstr (r.out, "CUDA unavailable: only the CUDA stub") != NULL);
+#else
+  g_assert_nonnull (strstr (r.out, "CUDA unavailable: this lora-engine was built without CUDA"));
+#endif
+
+  g_auto(Result) j = { 0 };
+  RUN (&j, "devices", "--json");
+  g_assert_cmpint (j.status, ==, 0);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  json_parser_load_from_data (parser, j.out, -1, &error);
+  g_assert_no_error (error);
+  JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_boolean_member (o, "cuda_built"), ==, HAVE_CUDA);
+  JsonArray *devices = json_object_get_array_member (o, "devices");
+  guint n = json_array_get_length (devices);
+  g_assert_cmpuint (n, >=, 1);
+  JsonObject *cpu = json_array_get_object_element (devices, n - 1);
+  g_assert_cmpstr (json_object_get_string_member (cpu, "kind"), ==, "cpu");
+  g_assert_cmpint (json_object_get_int_member (cpu, "cores"), ==, g_get_num_processors ());
+  g_assert_cmpint (json_object_get_int_member (cpu, "memory_total"), >, 0);
+  if (n == 1)
+    g_assert_true (json_object_has_member (o, "cuda_unavailable"));
+}
+
+/* ---- serve ---- */
+
+typedef struct {
+  GSubprocess      *proc;
+  GOutputStream    *in;
+  GDataInputStream *out;
+} Server;
+
+static void
+server_start (Server *s)
+{
+  g_autoptr(GError) error = NULL;
+  s->proc = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE,
+                              &error, engine, "serve", NULL);
+  g_assert_no_error (error);
+  s->in = g_subprocess_get_stdin_pipe (s->proc);
+  s->out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (s->proc));
+}
+
+static void
+server_send (Server *s, const char *line)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strconcat (line, "\n", NULL);
+  g_output_stream_write_all (s->in, text, strlen (text), NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_output_stream_flush (s->in, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* For lines sent after shutdown: the engine may be gone, and the write may fail. */
+static void
+server_send_late (Server *s, const char *line)
+{
+  g_autofree char *text = g_strconcat (line, "\n", NULL);
+  g_output_stream_write_all (s->in, text, strlen (text), NULL, NULL, NULL);
+  g_output_stream_flush (s->in, NULL, NULL);
+}
+
+/* The next line, which must be a valid event; NULL at end of output. */
+static StudioEvent *
+server_next (Server *s)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *line = g_data_input_stream_read_line_utf8 (s->out, NULL, NULL, &error);
+  g_assert_no_error (error);
+  if (line == NULL)
+    return NULL;
+  g_test_message ("engine: %s", line);
+  StudioEvent *event = studio_protocol_parse_event (line, &error);
+  g_assert_no_error (error);
+  return event;
+}
+
+static StudioEvent *
+server_expect (Server *s, StudioEventKind kind, const char *id)
+{
+  StudioEvent *event = server_next (s);
+  g_assert_nonnull (event);
+  g_assert_cmpstr (studio_event_kind_name (event->kind), ==, studio_event_kind_name (kind));
+  g_assert_cmpstr (event->id, ==, id);
+  return event;
+}
+
+static void
+server_expect_error (Server *s, const char *id, const char *code)
+{
+  g_autoptr(StudioEvent) event = server_expect (s, STUDIO_EVENT_ERROR, id);
+  g_assert_cmpstr (json_object_get_string_member (event->object, "code"), ==, code);
+}
+
+static void
+server_expect_state (Server *s, const char *id, const char *state)
+{
+  g_autoptr(StudioEvent) event = server_expect (s, STUDIO_EVENT_STATE, id);
+  g_assert_cmpstr (json_object_get_string_member (event->object, "state"), ==, state);
+}
+
+/* Closes stdin unless CLOSED, expects no more output and exit status 0. */
+static void
+server_finish (Server *s, gboolean close_stdin)
+{
+  g_autoptr(GError) error = NULL;
+  if (close_stdin)
+    g_output_stream_close (s->in, NULL, NULL);
+  g_assert_null (server_next (s));
+  g_subprocess_wait (s->proc, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (s->proc));
+  g_assert_cmpint (g_subprocess_get_exit_status (s->proc), ==, 0);
+  g_clear_object (&s->out);
+  g_clear_object (&s->proc);
+}
+
+static void
+test_serve_hello (void)
+{
+  Server s;
+  server_start (&s);
+  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+  const char *version = json_object_get_string_member (hello->object, "protocol");
+  g_assert_cmpstr (version, ==, studio_protocol_version ());
+  g_autoptr(GError) error = NULL;
+  g_assert_true (studio_protocol_check_version (version, &error));
+  g_assert_cmpstr (json_object_get_string_member (hello->object, "engine"), ==, PACKAGE_VERSION);
+  JsonArray *devices = json_object_get_array_member (hello->object, "devices");
+  g_assert_cmpuint (json_array_get_length (devices), >=, 1);
+  /* End of input ends the server cleanly. */
+  server_finish (&s, TRUE);
+}
+
+static void
+test_serve_bad_lines (void)
+{
+  Server s;
+  server_start (&s);
+  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+
+  server_send (&s, "this is not json");
+  server_expect_error (&s, NULL, "malformed");
+  /* Still serving: the next valid request gets its own answer. */
+  server_send (&s, "{\"id\":\"1\",\"cmd\":\"pause\"}");
+  server_expect_error (&s, "1", "no-run");
+
+  server_send (&s, "{\"id\":\"2\",\"cmd\":\"teleport\"}");
+  server_expect_error (&s, "2", "unknown-cmd");
+  server_send (&s, "{\"cmd\":\"stop\"}");
+  server_expect_error (&s, NULL, "missing-field");
+  server_send (&s, "{\"id\":\"3\",\"cmd\":\"train\",\"config\":42}");
+  server_expect_error (&s, "3", "wrong-type");
+  server_send (&s, "");
+  server_send (&s, "{\"id\":\"4\",\"cmd\":\"resume\"}");
+  server_expect_error (&s, "4", "no-run");
+  server_send (&s, "{\"id\":\"5\",\"cmd\":\"stop\"}");
+  server_expect_error (&s, "5", "no-run");
+  server_send (&s, "{\"id\":\"6\",\"cmd\":\"cancel\",\"target\":\"99\"}");
+  server_expect_error (&s, "6", "no-run");
+  server_send (&s, "{\"id\":\"7\",\"cmd\":\"inspect\",\"path\":\"/x\"}");
+  server_expect_error (&s, "7", "not-implemented");
+
+  /* shutdown ends the server at once: the request after it gets no answer. */
+  server_send (&s, "{\"id\":\"8\",\"cmd\":\"shutdown\"}");
+  server_send_late (&s, "{\"id\":\"9\",\"cmd\":\"pause\"}");
+  server_finish (&s, FALSE);
+}
+
+static void
+test_serve_train (void)
+{
+  g_auto(Project) p = { 0 };
+  project_init (&p, good_config);
+  g_auto(Project) bad = { 0 };
+  project_init (&bad, "train_data_dir: images\nbase_model: model.safetensors\nlora_rnak: 2\n");
+
+  Server s;
+  server_start (&s);
+  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+
+  g_autoptr(JsonObject) args = json_object_new ();
+  json_object_set_string_member (args, "config", bad.config);
+  g_autofree char *bad_line = studio_protocol_request_line ("t1", "train", args);
+  server_send (&s, bad_line);
+  server_expect_state (&s, "t1", "running");
+  g_autoptr(StudioEvent) problem = server_expect (&s, STUDIO_EVENT_ERROR, "t1");
+  g_assert_cmpstr (json_object_get_string_member (problem->object, "code"), ==,
+                   "config-unknown-key");
+  g_assert_nonnull (strstr (json_object_get_string_member (problem->object, "message"),
+                            "lora_rank"));
+  g_autoptr(StudioEvent) done = server_expect (&s, STUDIO_EVENT_DONE, "t1");
+  g_assert_cmpstr (json_object_get_string_member (done->object, "status"), ==, "failed");
+  server_expect_state (&s, "t1", "idle");
+
+  /* A good config is checked, then the engine says plainly that it cannot train yet. */
+  json_object_set_string_member (args, "config", p.config);
+  g_autofree char *good_line = studio_protocol_request_line ("t2", "train", args);
+  server_send (&s, good_line);
+  server_expect_state (&s, "t2", "running");
+  g_autoptr(StudioEvent) log = server_expect (&s, STUDIO_EVENT_LOG, "t2");
+  server_expect_error (&s, "t2", "not-implemented");
+  g_autoptr(StudioEvent) done2 = server_expect (&s, STUDIO_EVENT_DONE, "t2");
+  server_expect_state (&s, "t2", "idle");
+
+  server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
+  server_finish (&s, FALSE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  /* Writing to an engine that already exited must be an error, not a crash. */
+  signal (SIGPIPE, SIG_IGN);
+  engine = g_getenv ("LORA_ENGINE");
+  if (engine == NULL)
+    {
+      g_printerr ("LORA_ENGINE must name the lora-engine program (meson test sets it)\n");
+      return 1;
+    }
+  g_test_add_func ("/engine-cli/version", test_version);
+  g_test_add_func ("/engine-cli/help", test_help);
+  g_test_add_func ("/engine-cli/command-help", test_command_help);
+  g_test_add_func ("/engine-cli/unknown-command", test_unknown_command);
+  g_test_add_func ("/engine-cli/not-built", test_not_built);
+  g_test_add_func ("/engine-cli/check/good", test_check_good);
+  g_test_add_func ("/engine-cli/check/unknown-key", test_check_unknown_key);
+  g_test_add_func ("/engine-cli/check/missing-folder", test_check_missing_folder);
+  g_test_add_func ("/engine-cli/check/usage", test_check_usage);
+  g_test_add_func ("/engine-cli/train/not-built", test_train_not_built);
+  g_test_add_func ("/engine-cli/devices", test_devices);
+  g_test_add_func ("/engine-cli/serve/hello", test_serve_hello);
+  g_test_add_func ("/engine-cli/serve/bad-lines", test_serve_bad_lines);
+  g_test_add_func ("/engine-cli/serve/train", test_serve_train);
+  return g_test_run ();
+}
