@@ -201,9 +201,9 @@ is_header (GPtrArray *fields)
 
   if (fields->len != 2)
     return FALSE;
-  g_autofree char *a = g_ascii_strdown (g_strstrip (g_strdup (g_ptr_array_index (fields, 0))), -1);
-  g_autofree char *b = g_ascii_strdown (g_strstrip (g_strdup (g_ptr_array_index (fields, 1))), -1);
-  return g_strv_contains (first, a) && g_strv_contains (second, b);
+  g_autofree char *a = g_ascii_strdown (g_ptr_array_index (fields, 0), -1);
+  g_autofree char *b = g_ascii_strdown (g_ptr_array_index (fields, 1), -1);
+  return g_strv_contains (first, g_strstrip (a)) && g_strv_contains (second, g_strstrip (b));
 }
 
 GPtrArray *

@@ -253,8 +253,11 @@ have_pixbuf_loader (const char *name)
 {
   g_autoptr (GSList) formats = gdk_pixbuf_get_formats ();
   for (GSList *l = formats; l; l = l->next)
-    if (g_strcmp0 (gdk_pixbuf_format_get_name (l->data), name) == 0)
-      return TRUE;
+    {
+      g_autofree char *format_name = gdk_pixbuf_format_get_name (l->data);
+      if (g_strcmp0 (format_name, name) == 0)
+        return TRUE;
+    }
   return FALSE;
 }
 
