@@ -1,0 +1,386 @@
+/* test-window.c: the GUI under Xvfb: the welcome page, opening the demo project (its
+ * user copy, the dataset summary, the config summary with the missing base model), the
+ * view actions, making a project of a folder of images, and the remembered window size.
+ * Screenshots of each view go to $STUDIO_ARTIFACTS_DIR for people to look at. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#include "studio-application.h"
+#include "studio-window.h"
+
+static StudioApplication *app;
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Runs the main loop until COND holds or TIMEOUT_MS pass. */
+static gboolean
+wait_until (Condition cond, gpointer data, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+  return TRUE;
+}
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+/* Lets pending layout and frames happen. */
+static void
+settle (guint ms)
+{
+  wait_until (never, NULL, ms);
+}
+
+static GtkWidget *
+child (gpointer widget, GType type, const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static GtkWidget *
+project_part (StudioWindow *window, const char *type_name, const char *name)
+{
+  GtkWidget *view = child (window, STUDIO_TYPE_WINDOW, "project_view");
+  return child (view, g_type_from_name ("StudioProjectView"), name);
+}
+
+static void
+save_screenshot (GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv ("STUDIO_ARTIFACTS_DIR");
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GskRenderer *renderer;
+
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
+
+  g_assert_nonnull (dir);
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static StudioWindow *
+new_window (void)
+{
+  StudioWindow *window = studio_window_new (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 720);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
+  return window;
+}
+
+static StudioWindow *
+find_project_window (void)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (STUDIO_IS_WINDOW (l->data) && studio_window_has_project (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gboolean
+has_project_window (gpointer data)
+{
+  return find_project_window () != NULL;
+}
+
+static void
+close_all_windows (void)
+{
+  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
+
+  for (GList *l = windows; l; l = l->next)
+    gtk_window_destroy (l->data);
+  g_list_free (windows);
+  settle (50);
+}
+
+static gboolean
+stack_shows (gpointer data)
+{
+  GtkStack *stack = data;
+  const char *wanted = g_object_get_data (G_OBJECT (stack), "wanted");
+  return g_strcmp0 (gtk_stack_get_visible_child_name (stack), wanted) == 0;
+}
+
+static gboolean
+wait_for_stack (GtkWidget *stack, const char *name)
+{
+  g_object_set_data_full (G_OBJECT (stack), "wanted", g_strdup (name), g_free);
+  return wait_until (stack_shows, stack, 15000);
+}
+
+static gboolean
+has_children (gpointer widget)
+{
+  return gtk_widget_get_first_child (widget) != NULL;
+}
+
+static const char *
+row_value (GtkWidget *row)
+{
+  return adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
+}
+
+static void
+test_welcome_page (void)
+{
+  StudioWindow *window = new_window ();
+  GtkWidget *main_stack = child (window, STUDIO_TYPE_WINDOW, "main_stack");
+
+  g_assert_false (studio_window_has_project (window));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (main_stack)), ==, "welcome");
+  /* No project: the view actions do nothing and are off. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "show-train"));
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "welcome.png");
+  close_all_windows ();
+}
+
+static void
+test_demo_project (void)
+{
+  StudioWindow *window;
+  GtkWidget *dataset, *config, *runs, *view_stack, *thumbnails;
+  g_autofree char *user_config = g_build_filename (g_get_user_data_dir (), "lora-studio", "demo",
+                                                   "config.yaml", NULL);
+
+  new_window ();
+  g_action_group_activate_action (G_ACTION_GROUP (app), "open-demo", NULL);
+  g_assert_true (wait_until (has_project_window, NULL, 15000));
+  window = find_project_window ();
+
+  /* The user edits a copy, never the shipped demo. */
+  g_assert_true (g_file_test (user_config, G_FILE_TEST_IS_REGULAR));
+
+  dataset = project_part (window, "StudioProjectView", "dataset_summary");
+  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "summary"));
+  g_assert_cmpstr (row_value (child (dataset, G_OBJECT_TYPE (dataset), "images_row")), ==,
+                   "24 images");
+  g_assert_cmpstr (row_value (child (dataset, G_OBJECT_TYPE (dataset), "captioned_row")), ==,
+                   "24 of 24, in metadata.csv");
+  thumbnails = child (dataset, G_OBJECT_TYPE (dataset), "thumbnails");
+  g_assert_true (wait_until (has_children, thumbnails, 15000));
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "dataset.png");
+
+  view_stack = project_part (window, "StudioProjectView", "stack");
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-train", NULL);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "train");
+  config = project_part (window, "StudioProjectView", "config_summary");
+  g_assert_true (wait_for_stack (child (config, G_OBJECT_TYPE (config), "stack"), "summary"));
+  g_assert_cmpstr (row_value (child (config, G_OBJECT_TYPE (config), "rank_row")), ==,
+                   "Rank 16, alpha 32 (scale 2)");
+  g_assert_cmpfloat (g_ascii_strtod (row_value (child (config, G_OBJECT_TYPE (config), "lr_row")),
+                                     NULL), ==, 1e-4);
+  /* The demo's tiny base model is made by `lora-engine fixture`: until then the row
+   * says it is missing instead of failing. */
+  g_assert_true (wait_until ((Condition) gtk_widget_get_visible,
+                             child (config, G_OBJECT_TYPE (config), "base_model_warning"), 5000));
+  g_assert_nonnull (strstr (row_value (child (config, G_OBJECT_TYPE (config), "base_model_row")),
+                            "not found"));
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "train.png");
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-samples", NULL);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "samples");
+  runs = project_part (window, "StudioProjectView", "runs_summary");
+  g_assert_true (wait_for_stack (child (runs, G_OBJECT_TYPE (runs), "stack"), "empty"));
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "samples.png");
+
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-dataset", NULL);
+  g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "dataset");
+
+  /* Opening the demo made it a recent project. */
+  {
+    GSettings *settings = studio_application_get_settings (app);
+    g_auto (GStrv) recent = g_settings_get_strv (settings, "recent-projects");
+    g_autofree char *demo_dir = g_path_get_dirname (user_config);
+    g_assert_true (g_strv_contains ((const char *const *) recent, demo_dir));
+  }
+  close_all_windows ();
+}
+
+/* A folder of images dropped on the window becomes a project whose dataset is that
+ * folder: the same call the drop target makes. */
+static void
+test_folder_becomes_project (void)
+{
+  g_autofree char *folder = g_build_filename (g_get_user_data_dir (), "my-shapes", NULL);
+  g_autofree char *shipped = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset",
+                                               NULL);
+  const char *names[] = { "shape-01-red-circle.png", "shape-04-green-star.png" };
+  g_autoptr (GFile) file = NULL;
+  StudioWindow *window = new_window ();
+  GtkWidget *dataset;
+  g_autofree char *config_path = g_build_filename (folder, "config.yaml", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *src = g_build_filename (shipped, names[i], NULL);
+      g_autofree char *dest = g_build_filename (folder, names[i], NULL);
+      g_autofree char *data = NULL;
+      gsize len;
+      g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+      g_assert_true (g_file_set_contents (dest, data, len, NULL));
+    }
+
+  file = g_file_new_for_path (folder);
+  studio_window_create_project (window, file, file);
+  g_assert_true (wait_until ((Condition) studio_window_has_project, window, 15000));
+  g_assert_true (g_file_test (config_path, G_FILE_TEST_IS_REGULAR));
+
+  dataset = project_part (window, "StudioProjectView", "dataset_summary");
+  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "summary"));
+  g_assert_cmpstr (row_value (child (dataset, G_OBJECT_TYPE (dataset), "images_row")), ==,
+                   "2 images");
+  close_all_windows ();
+}
+
+/* Opening something that is not a project says so and leaves the welcome page. */
+static void
+test_open_not_a_project (void)
+{
+  g_autofree char *folder = g_build_filename (g_get_user_data_dir (), "not-a-project", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (folder);
+  StudioWindow *window = new_window ();
+
+  g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
+  studio_window_open_project (window, file);
+  settle (1000);
+  g_assert_false (studio_window_has_project (window));
+  close_all_windows ();
+}
+
+static void
+test_window_size_remembered (void)
+{
+  GSettings *settings = studio_application_get_settings (app);
+  StudioWindow *window;
+  int width, height;
+
+  g_assert_nonnull (settings);
+  window = new_window ();
+  gtk_window_set_default_size (GTK_WINDOW (window), 812, 604);
+  settle (200);
+  gtk_window_close (GTK_WINDOW (window));
+  settle (100);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 812);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 604);
+
+  window = studio_window_new (app);
+  gtk_window_get_default_size (GTK_WINDOW (window), &width, &height);
+  g_assert_cmpint (width, ==, 812);
+  g_assert_cmpint (height, ==, 604);
+  gtk_window_destroy (GTK_WINDOW (window));
+  close_all_windows ();
+}
+
+static void
+delete_tree (GFile *file)
+{
+  g_autoptr (GFileEnumerator) children =
+    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                               G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  GFile *child_file;
+
+  while (children != NULL
+         && g_file_enumerator_iterate (children, NULL, &child_file, NULL, NULL)
+         && child_file != NULL)
+    delete_tree (child_file);
+  g_file_delete (file, NULL, NULL);
+}
+
+/* Xvfb has no session bus: GTK says so, which is no failure of ours. */
+static gboolean
+ignore_environment_warnings (const char *domain, GLogLevelFlags level, const char *message,
+                             gpointer data)
+{
+  return strstr (message, "session bus") == NULL;
+}
+
+static void
+test_no_display (void)
+{
+  g_test_skip ("no display (DISPLAY and WAYLAND_DISPLAY are unset): run under xvfb-run");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *home = NULL;
+  g_autoptr (GFile) home_file = NULL;
+  int status;
+
+  /* Private user folders (the demo copy lands in XDG_DATA_HOME), set before GLib reads
+   * them. Not G_TEST_OPTION_ISOLATE_DIRS: that also hides the system icon themes. */
+  home = g_dir_make_tmp ("studio-gui-XXXXXX", &error);
+  g_assert_no_error (error);
+  home_file = g_file_new_for_path (home);
+  g_setenv ("XDG_DATA_HOME", home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_log_set_fatal_handler (ignore_environment_warnings, NULL);
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_add_func ("/gui/window", test_no_display);
+      status = g_test_run ();
+      delete_tree (home_file);
+      return status;
+    }
+
+  /* Software rendering: the same pixels on every machine, no GL needed under Xvfb. */
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+
+  app = studio_application_new ();
+  g_application_set_flags (G_APPLICATION (app),
+                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  g_test_add_func ("/gui/welcome-page", test_welcome_page);
+  g_test_add_func ("/gui/demo-project", test_demo_project);
+  g_test_add_func ("/gui/folder-becomes-project", test_folder_becomes_project);
+  g_test_add_func ("/gui/open-not-a-project", test_open_not_a_project);
+  g_test_add_func ("/gui/window-size-remembered", test_window_size_remembered);
+  status = g_test_run ();
+
+  g_clear_object (&app);
+  delete_tree (home_file);
+  return status;
+}
