@@ -31,7 +31,7 @@ cmd_serve (int argc, char **argv)
                                   devices->cuda_unavailable));
   }
 
-  ServeSession *session = serve_session_new ();
+  ServeSession *session = serve_session_new (NULL);
   char *line = NULL;
   size_t capacity = 0;
   ssize_t len;

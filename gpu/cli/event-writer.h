@@ -7,3 +7,8 @@
 
 /* Writes LINE (no trailing newline) plus '\n' to stdout and frees it. */
 void cli_emit (char *line);
+
+/* Tests: send lines to FUNC instead of stdout (NULL restores stdout). FUNC runs
+ * under the writer's lock, from whichever thread emits. */
+typedef void (*CliEmitFunc) (const char *line, gpointer data);
+void cli_emit_redirect (CliEmitFunc func, gpointer data);

@@ -44,24 +44,6 @@ cli_command_lookup (const char *name)
   return NULL;
 }
 
-gboolean
-cli_parse_options (GOptionContext *context, int *argc, char ***argv)
-{
-  g_autoptr(GError) error = NULL;
-  if (!g_option_context_parse (context, argc, argv, &error))
-    {
-      fprintf (stderr, "%s: %s (see %s --help)\n", (*argv)[0], error->message, (*argv)[0]);
-      return FALSE;
-    }
-  if (*argc > 1)
-    {
-      fprintf (stderr, "%s: unexpected argument \"%s\" (see %s --help)\n",
-               (*argv)[0], (*argv)[1], (*argv)[0]);
-      return FALSE;
-    }
-  return TRUE;
-}
-
 int
 cmd_not_built (const CliCommand *command, int argc, char **argv)
 {

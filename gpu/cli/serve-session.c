@@ -24,6 +24,7 @@ struct _ServeSession {
   RunControl   control;
   CliEventSink sink;      /* sink.id: the id of the train request that runs */
   char        *config_path, *resume, *device;
+  ServeJobFunc job;
 };
 
 static void
@@ -76,7 +77,7 @@ run_worker (gpointer data)
   };
   g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func (g_free);
 
-  le_run_status status = train_job_run (&args, &hooks, outputs);
+  le_run_status status = session->job (&args, &hooks, outputs);
 
   g_ptr_array_add (outputs, NULL);
   const char *name = status == LE_RUN_COMPLETED ? "completed"
@@ -158,9 +159,10 @@ not_built (const StudioRequest *request)
 }
 
 ServeSession *
-serve_session_new (void)
+serve_session_new (ServeJobFunc job)
 {
   ServeSession *session = g_new0 (ServeSession, 1);
+  session->job = job != NULL ? job : train_job_run;
   g_mutex_init (&session->lock);
   session->state = STATE_IDLE;
   run_control_init (&session->control);
@@ -199,7 +201,8 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
       break;
 
     case STUDIO_CMD_PAUSE:
-      /* Pause the control first: a state event "paused" promises no more steps. */
+      /* Pause the control before saying so: after the "paused" event at most the
+       * step already under way finishes. */
       run_control_pause (&session->control);
       if (!transition (session, FROM (STATE_RUNNING), STATE_PAUSED, request->id))
         {
