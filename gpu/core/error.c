@@ -31,7 +31,12 @@ le_error_prefix (le_error *err, const char *fmt, ...)
   vsnprintf (prefix, sizeof prefix, fmt, ap);
   va_end (ap);
   memcpy (old, err->message, sizeof old);
-  snprintf (err->message, sizeof err->message, "%s: %s", prefix, old);
+  /* prefix + ": " + old, cut to fit (plain copies: snprintf would warn about the cut) */
+  size_t cap = sizeof err->message - 1, n = 0;
+  for (const char *parts[] = { prefix, ": ", old }, **p = parts; p < parts + 3; p++)
+    for (const char *c = *p; *c && n < cap; c++)
+      err->message[n++] = *c;
+  err->message[n] = '\0';
   return false;
 }
 

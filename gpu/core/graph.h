@@ -98,6 +98,9 @@ void *graph_fail (graph *g, le_error_code code, const char *fmt, ...)
 
 /* A new arena tensor, data uninitialised. */
 tensor *graph_tensor (graph *g, le_dtype dt, int ndim, const int64_t *shape, const char *name);
+/* A tensor record without data (views set data themselves). */
+tensor *graph_tensor_meta (graph *g, le_dtype dt, int ndim, const int64_t *shape,
+                           const char *name);
 /* A new arena tensor filled from host memory in its dtype. */
 tensor *graph_from_host (graph *g, le_dtype dt, int ndim, const int64_t *shape,
                          const void *host, const char *name);

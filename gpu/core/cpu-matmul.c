@@ -1,0 +1,198 @@
+/* cpu-matmul.c: CPU matrix products on OpenBLAS (batched strided sgemm) and conv2d as
+ * im2col + sgemm; also the grow-only scratch buffers they use. F16/BF16 operands are
+ * converted into scratch per call rather than cached (see backend.h). */
+#include "cpu-kernels.h"
+
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "math-common.h"
+
+static struct { float *p; size_t n; } scratch[CPU_SCRATCH_N];
+
+float *
+cpu_scratch (int slot, size_t n)
+{
+  if (scratch[slot].n < n)
+    {
+      free (scratch[slot].p);
+      scratch[slot].p = aligned_alloc (64, ((n * sizeof (float) + 63) / 64) * 64);
+      scratch[slot].n = scratch[slot].p ? n : 0;
+    }
+  return scratch[slot].p;
+}
+
+const float *
+cpu_as_f32 (const void *src, le_dtype dt, size_t n, int slot)
+{
+  if (dt == LE_F32)
+    return src;
+  float *dst = cpu_scratch (slot, n);
+  const uint16_t *h = src;
+  if (dt == LE_BF16)
+    {
+#pragma omp parallel for schedule(static) if (n > 65536)
+      for (size_t i = 0; i < n; i++)
+        dst[i] = le_bf16_to_f32 (h[i]);
+    }
+  else
+    {
+#pragma omp parallel for schedule(static) if (n > 65536)
+      for (size_t i = 0; i < n; i++)
+        dst[i] = le_f16_to_f32 (h[i]);
+    }
+  return dst;
+}
+
+void
+cpu_matmul (float *c, const void *a, le_dtype a_dt, const void *b, le_dtype b_dt,
+            int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b,
+            int64_t stride_a, int64_t stride_b, int64_t stride_c, float alpha, float beta)
+{
+  /* elements each operand spans over the whole batch */
+  size_t span_a = (size_t) (stride_a * (batch - 1) + m * k);
+  size_t span_b = (size_t) (stride_b * (batch - 1) + k * n);
+  const float *af = cpu_as_f32 (a, a_dt, span_a, CPU_SCRATCH_A);
+  const float *bf = cpu_as_f32 (b, b_dt, span_b, CPU_SCRATCH_B);
+  for (int64_t i = 0; i < batch; i++)
+    cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
+                 trans_b ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k, alpha,
+                 af + i * stride_a, trans_a ? (int) m : (int) k,
+                 bf + i * stride_b, trans_b ? (int) k : (int) n,
+                 beta, c + i * stride_c, (int) n);
+}
+
+/* col // (Cin*kh*kw, Ho*Wo) from one image x // (Cin, H, W) */
+static void
+im2col (float *col, const float *x, const le_conv2d_geom *g)
+{
+  int64_t rows = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; r++)
+    {
+      int64_t ci = r / (g->kh * g->kw), ky = (r / g->kw) % g->kh, kx = r % g->kw;
+      float *dst = col + r * hw;
+      const float *src = x + ci * g->h * g->w;
+      for (int64_t oy = 0; oy < g->out_h; oy++)
+        {
+          int64_t iy = oy * g->stride - g->pad_t + ky;
+          for (int64_t ox = 0; ox < g->out_w; ox++)
+            {
+              int64_t ix = ox * g->stride - g->pad_l + kx;
+              bool in = iy >= 0 && iy < g->h && ix >= 0 && ix < g->w;
+              dst[oy * g->out_w + ox] = in ? src[iy * g->w + ix] : 0.0f;
+            }
+        }
+    }
+}
+
+/* dx // (Cin, H, W) += col2im(dcol) */
+static void
+col2im_add (float *dx, const float *dcol, const le_conv2d_geom *g)
+{
+  int64_t hw = g->out_h * g->out_w;
+  /* parallel over input channels: each writes only its own plane */
+#pragma omp parallel for schedule(static)
+  for (int64_t ci = 0; ci < g->c_in; ci++)
+    for (int64_t ky = 0; ky < g->kh; ky++)
+      for (int64_t kx = 0; kx < g->kw; kx++)
+        {
+          const float *src = dcol + ((ci * g->kh + ky) * g->kw + kx) * hw;
+          float *dst = dx + ci * g->h * g->w;
+          for (int64_t oy = 0; oy < g->out_h; oy++)
+            {
+              int64_t iy = oy * g->stride - g->pad_t + ky;
+              if (iy < 0 || iy >= g->h)
+                continue;
+              for (int64_t ox = 0; ox < g->out_w; ox++)
+                {
+                  int64_t ix = ox * g->stride - g->pad_l + kx;
+                  if (ix >= 0 && ix < g->w)
+                    dst[iy * g->w + ix] += src[oy * g->out_w + ox];
+                }
+            }
+        }
+}
+
+/* A 1x1, stride-1, unpadded conv reads the image itself as its column matrix. */
+static bool
+conv_is_pointwise (const le_conv2d_geom *g)
+{
+  return g->kh == 1 && g->kw == 1 && g->stride == 1 && g->pad_t == 0 && g->pad_l == 0
+         && g->pad_b == 0 && g->pad_r == 0;
+}
+
+void
+cpu_conv2d (float *out, const float *x, const void *w, le_dtype w_dt, const float *bias,
+            const le_conv2d_geom *g)
+{
+  int64_t kdim = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w;
+  const float *wf = cpu_as_f32 (w, w_dt, (size_t) (g->c_out * kdim), CPU_SCRATCH_W);
+  bool pointwise = conv_is_pointwise (g);
+  float *col = pointwise ? NULL : cpu_scratch (CPU_SCRATCH_COL, (size_t) (kdim * hw));
+  for (int64_t b = 0; b < g->batch; b++)
+    {
+      const float *xb = x + b * g->c_in * g->h * g->w;
+      float *ob = out + b * g->c_out * hw;
+      if (!pointwise)
+        im2col (col, xb, g);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) g->c_out, (int) hw,
+                   (int) kdim, 1.0f, wf, (int) kdim, pointwise ? xb : col, (int) hw, 0.0f,
+                   ob, (int) hw);
+      if (bias)
+        {
+#pragma omp parallel for schedule(static)
+          for (int64_t co = 0; co < g->c_out; co++)
+            for (int64_t i = 0; i < hw; i++)
+              ob[co * hw + i] += bias[co];
+        }
+    }
+}
+
+void
+cpu_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout, const float *x,
+                     const void *w, le_dtype w_dt, const le_conv2d_geom *g)
+{
+  int64_t kdim = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w;
+  bool pointwise = conv_is_pointwise (g);
+  const float *wf = dx ? cpu_as_f32 (w, w_dt, (size_t) (g->c_out * kdim), CPU_SCRATCH_W)
+                       : NULL;
+  float *col = (!pointwise && dw) ? cpu_scratch (CPU_SCRATCH_COL, (size_t) (kdim * hw)) : NULL;
+  float *dcol = (!pointwise && dx) ? cpu_scratch (CPU_SCRATCH_A, (size_t) (kdim * hw)) : NULL;
+  for (int64_t b = 0; b < g->batch; b++)
+    {
+      const float *xb = x + b * g->c_in * g->h * g->w;
+      const float *db = dout + b * g->c_out * hw;
+      if (dw)
+        {
+          if (!pointwise)
+            im2col (col, xb, g);
+          /* dw // (Cout, K) += dout_b // (Cout, HW) @ col^T // (HW, K) */
+          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) g->c_out, (int) kdim,
+                       (int) hw, 1.0f, db, (int) hw, pointwise ? xb : col, (int) hw, 1.0f,
+                       dw, (int) kdim);
+        }
+      if (dx)
+        {
+          float *dxb = dx + b * g->c_in * g->h * g->w;
+          /* dcol // (K, HW) = w^T // (K, Cout) @ dout_b // (Cout, HW) */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kdim, (int) hw,
+                       (int) g->c_out, 1.0f, wf, (int) kdim, db, (int) hw,
+                       pointwise ? 1.0f : 0.0f, pointwise ? dxb : dcol, (int) hw);
+          if (!pointwise)
+            col2im_add (dxb, dcol, g);
+        }
+      if (dbias)
+        {
+#pragma omp parallel for schedule(static)
+          for (int64_t co = 0; co < g->c_out; co++)
+            {
+              double s = 0;
+              for (int64_t i = 0; i < hw; i++)
+                s += db[co * hw + i];
+              dbias[co] += (float) s;
+            }
+        }
+    }
+}
