@@ -118,7 +118,12 @@ cmd_train (int argc, char **argv)
   CliEventSink sink = { .id = NULL, .control = &control };
   run_control_init (&control);
   if (json)
-    cli_event_hooks_init (&hooks, &sink);
+    {
+      cli_event_hooks_init (&hooks, &sink);
+      /* Nothing sends stop here but Ctrl-C. */
+      hooks.keep_going = text_keep_going;
+      hooks.save_on_stop = text_save_on_stop;
+    }
   else
     hooks = (le_run_hooks) {
       .progress = text_progress, .sample = text_sample, .checkpoint = text_checkpoint,

@@ -226,6 +226,21 @@ test_check_good (void)
   g_assert_nonnull (strstr (r.out, "no problems"));
   g_assert_nonnull (strstr (r.out, "image-lora"));
   g_assert_cmpstr (r.err, ==, "");
+
+  /* --json: a log line with the summary, then done "completed". */
+  g_auto(Result) j = { 0 };
+  RUN (&j, "check", "--json", "--config", p.config);
+  g_assert_cmpint (j.status, ==, 0);
+  g_auto(GStrv) lines = g_strsplit (g_strchomp (j.out), "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 2);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(StudioEvent) log = studio_protocol_parse_event (lines[0], &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (log->kind, ==, STUDIO_EVENT_LOG);
+  g_autoptr(StudioEvent) done = studio_protocol_parse_event (lines[1], &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (done->kind, ==, STUDIO_EVENT_DONE);
+  g_assert_cmpstr (json_object_get_string_member (done->object, "status"), ==, "completed");
 }
 
 static void
@@ -315,6 +330,14 @@ test_train_not_built (void)
   g_assert_nonnull (strstr (j.out, "\"code\":\"not-implemented\""));
   g_assert_true (g_str_has_suffix (j.out, "{\"event\":\"done\",\"status\":\"failed\","
                                           "\"outputs\":[]}\n"));
+
+  /* Bad --device and --resume are named, on top of a fine config. */
+  g_auto(Result) d = { 0 };
+  RUN (&d, "train", "--config", p.config, "--device", "tpu", "--resume", "/nonexistent/ckpt");
+  g_assert_cmpint (d.status, ==, 1);
+  g_assert_nonnull (strstr (d.err, "unknown device \"tpu\""));
+  g_assert_nonnull (strstr (d.err, "/nonexistent/ckpt"));
+  g_assert_null (strstr (d.err, "not built"));
 }
 
 /* ---- devices ---- */
