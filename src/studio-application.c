@@ -151,6 +151,18 @@ open_demo_activated (GSimpleAction *action, GVariant *param, gpointer user_data)
   studio_application_open_demo (user_data);
 }
 
+/* The app icon arrives with the desktop files (shipping issue); until it is installed
+ * (or when running from the build tree) a generic icon beats a broken-image one. */
+const char *
+studio_application_get_icon_name (void)
+{
+  GdkDisplay *display = gdk_display_get_default ();
+
+  if (display != NULL && gtk_icon_theme_has_icon (gtk_icon_theme_get_for_display (display), APP_ID))
+    return APP_ID;
+  return "applications-graphics-symbolic";
+}
+
 static void
 about_activated (GSimpleAction *action, GVariant *param, gpointer user_data)
 {
@@ -161,7 +173,7 @@ about_activated (GSimpleAction *action, GVariant *param, gpointer user_data)
   about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
                         "transient-for", gtk_application_get_active_window (GTK_APPLICATION (self)),
                         "application-name", _("LoRA Studio"),
-                        "application-icon", APP_ID,
+                        "application-icon", studio_application_get_icon_name (),
                         "version", PACKAGE_VERSION,
                         "developer-name", _("The LoRA Studio developers"),
                         "developers", developers,

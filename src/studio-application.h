@@ -18,6 +18,9 @@ GSettings *studio_application_get_settings (StudioApplication *self);
  * new window. */
 void studio_application_open_project (StudioApplication *self, GFile *folder);
 
+/* APP_ID when the icon theme has the app icon, else a generic icon. */
+const char *studio_application_get_icon_name (void);
+
 /* Copies the shipped demo project to the user's data folder (once) and opens it. */
 void studio_application_open_demo (StudioApplication *self);
 

@@ -3,6 +3,7 @@
 
 #include <glib/gi18n.h>
 
+#include "studio-application.h"
 #include "studio-welcome-page.h"
 
 struct _StudioWelcomePage
@@ -61,13 +62,6 @@ studio_welcome_page_class_init (StudioWelcomePageClass *klass)
 static void
 studio_welcome_page_init (StudioWelcomePage *self)
 {
-  GtkIconTheme *theme;
-
   gtk_widget_init_template (GTK_WIDGET (self));
-
-  /* The app icon arrives with the desktop files; until it is installed, a generic one. */
-  theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (self)));
-  adw_status_page_set_icon_name (self->status_page,
-                                 gtk_icon_theme_has_icon (theme, APP_ID)
-                                   ? APP_ID : "applications-graphics-symbolic");
+  adw_status_page_set_icon_name (self->status_page, studio_application_get_icon_name ());
 }

@@ -221,13 +221,93 @@ test_demo_project (void)
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-dataset", NULL);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "dataset");
 
-  /* Opening the demo made it a recent project. */
+  /* The copy is the project and nothing else (no build leftovers). */
   {
-    GSettings *settings = studio_application_get_settings (app);
-    g_auto (GStrv) recent = g_settings_get_strv (settings, "recent-projects");
     g_autofree char *demo_dir = g_path_get_dirname (user_config);
-    g_assert_true (g_strv_contains ((const char *const *) recent, demo_dir));
+    g_autoptr (GDir) dir = g_dir_open (demo_dir, 0, NULL);
+    const char *name;
+    guint n = 0;
+
+    g_assert_nonnull (dir);
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_assert_true (g_str_equal (name, "config.yaml") || g_str_equal (name, "dataset"));
+        n++;
+      }
+    g_assert_cmpuint (n, ==, 2);
   }
+  close_all_windows ();
+
+  /* Opening the demo made it a recent project, listed on the next welcome page. */
+  {
+    StudioWindow *welcome = new_window ();
+    GtkWidget *page = child (welcome, STUDIO_TYPE_WINDOW, "welcome_page");
+    GtkWidget *list = child (page, G_OBJECT_TYPE (page), "recent_list");
+    GtkWidget *row = gtk_widget_get_first_child (list);
+    g_autofree char *demo_dir = g_path_get_dirname (user_config);
+
+    g_assert_nonnull (row);
+    g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "demo");
+    g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (row)), NULL),
+                     ==, demo_dir);
+    settle (300);
+    save_screenshot (GTK_WIDGET (welcome), "welcome-recent.png");
+
+    /* Activating the row opens the project. */
+    g_assert_true (gtk_widget_activate (row));
+    g_assert_true (wait_until ((Condition) studio_window_has_project, welcome, 15000));
+  }
+  close_all_windows ();
+}
+
+static void
+test_accelerators (void)
+{
+  static const char *expected[][2] = {
+    { "app.new-project", "<Control>n" },
+    { "app.open-project", "<Control>o" },
+    { "app.quit", "<Control>q" },
+    { "app.help", "F1" },
+    { "win.show-dataset", "<Alt>1" },
+    { "win.show-train", "<Alt>2" },
+    { "win.show-samples", "<Alt>3" },
+    { "win.show-help-overlay", "<Control>question" },
+  };
+  StudioWindow *window = new_window ();
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app),
+                                                                     expected[i][0]);
+      g_assert_true (g_strv_contains ((const char *const *) accels, expected[i][1]));
+    }
+  /* The shortcuts window comes from gtk/help-overlay.ui in our resources. */
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "show-help-overlay"));
+  g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
+  close_all_windows ();
+}
+
+static void
+test_about_window (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+  AdwAboutWindow *about = NULL;
+
+  new_window ();
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  settle (300);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && about == NULL; i++)
+    {
+      g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_ABOUT_WINDOW (item))
+        about = ADW_ABOUT_WINDOW (item);
+    }
+  g_assert_nonnull (about);
+  g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "LoRA Studio");
+  g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
+  g_assert_cmpint (adw_about_window_get_license_type (about), ==, GTK_LICENSE_GPL_3_0);
+  save_screenshot (GTK_WIDGET (about), "about.png");
+  gtk_window_destroy (GTK_WINDOW (about));
   close_all_windows ();
 }
 
@@ -375,6 +455,8 @@ main (int argc, char **argv)
 
   g_test_add_func ("/gui/welcome-page", test_welcome_page);
   g_test_add_func ("/gui/demo-project", test_demo_project);
+  g_test_add_func ("/gui/accelerators", test_accelerators);
+  g_test_add_func ("/gui/about-window", test_about_window);
   g_test_add_func ("/gui/folder-becomes-project", test_folder_becomes_project);
   g_test_add_func ("/gui/open-not-a-project", test_open_not_a_project);
   g_test_add_func ("/gui/window-size-remembered", test_window_size_remembered);
