@@ -151,6 +151,26 @@ row_value (GtkWidget *row)
   return adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (item, type))
+        return GTK_WINDOW (item);
+    }
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
+}
+
 static void
 test_welcome_page (void)
 {
@@ -337,7 +357,29 @@ test_folder_becomes_project (void)
     }
 
   file = g_file_new_for_path (folder);
-  studio_window_create_project (window, file, file);
+  {
+    /* Drive the welcome page's drop target as a file manager's drop would. */
+    GtkWidget *page = child (window, STUDIO_TYPE_WINDOW, "welcome_page");
+    g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (page);
+    GtkDropTarget *target = NULL;
+    GSList *files = g_slist_append (NULL, file);
+    GValue value = G_VALUE_INIT;
+    gboolean accepted = FALSE;
+
+    for (guint i = 0; i < g_list_model_get_n_items (controllers) && target == NULL; i++)
+      {
+        g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+        if (GTK_IS_DROP_TARGET (controller))
+          target = GTK_DROP_TARGET (controller);
+      }
+    g_assert_nonnull (target);
+    g_value_init (&value, GDK_TYPE_FILE_LIST);
+    g_value_take_boxed (&value, gdk_file_list_new_from_list (files));
+    g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
+    g_value_unset (&value);
+    g_slist_free (files);
+    g_assert_true (accepted);
+  }
   g_assert_true (wait_until ((Condition) studio_window_has_project, window, 15000));
   g_assert_true (g_file_test (config_path, G_FILE_TEST_IS_REGULAR));
 
@@ -345,6 +387,10 @@ test_folder_becomes_project (void)
   g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "summary"));
   g_assert_cmpstr (row_value (child (dataset, G_OBJECT_TYPE (dataset), "images_row")), ==,
                    "2 images");
+  /* Nothing captioned them: the summary warns. */
+  g_assert_true (gtk_widget_get_visible (child (dataset, G_OBJECT_TYPE (dataset), "problems_group")));
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "dropped-folder.png");
   close_all_windows ();
 }
 
@@ -358,7 +404,14 @@ test_open_not_a_project (void)
 
   g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
   studio_window_open_project (window, file);
-  settle (1000);
+  g_assert_true (wait_until (has_message_dialog, NULL, 15000));
+  {
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Cannot open the project");
+    /* The body is the project library's message, which names the folder. */
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "not-a-project"));
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
   g_assert_false (studio_window_has_project (window));
   close_all_windows ();
 }
