@@ -78,11 +78,24 @@ studio_dataset_summary_set_loading (StudioDatasetSummary *self)
   set_loading (self, TRUE);
 }
 
+typedef struct {
+  GdkTexture *texture;
+  char       *name;      /* the file name, read by screen readers */
+} Thumbnail;
+
+static void
+thumbnail_free (Thumbnail *thumbnail)
+{
+  g_object_unref (thumbnail->texture);
+  g_free (thumbnail->name);
+  g_free (thumbnail);
+}
+
 static void
 thumbnails_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   GStrv paths = task_data;
-  GPtrArray *textures = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *thumbnails = g_ptr_array_new_with_free_func ((GDestroyNotify) thumbnail_free);
 
   for (guint i = 0; paths[i] != NULL; i++)
     {
@@ -94,22 +107,31 @@ thumbnails_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
       pixbuf = gdk_pixbuf_new_from_file_at_scale (paths[i], THUMBNAIL_SIZE, THUMBNAIL_SIZE,
                                                   TRUE, NULL);
       if (pixbuf != NULL)
-        g_ptr_array_add (textures, gdk_texture_new_for_pixbuf (pixbuf));
+        {
+          Thumbnail *thumbnail = g_new0 (Thumbnail, 1);
+          thumbnail->texture = gdk_texture_new_for_pixbuf (pixbuf);
+          thumbnail->name = g_path_get_basename (paths[i]);
+          g_ptr_array_add (thumbnails, thumbnail);
+        }
     }
-  g_task_return_pointer (task, textures, (GDestroyNotify) g_ptr_array_unref);
+  g_task_return_pointer (task, thumbnails, (GDestroyNotify) g_ptr_array_unref);
 }
 
 static void
 thumbnails_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   StudioDatasetSummary *self = STUDIO_DATASET_SUMMARY (source);
-  g_autoptr (GPtrArray) textures = g_task_propagate_pointer (G_TASK (result), NULL);
+  g_autoptr (GPtrArray) thumbnails = g_task_propagate_pointer (G_TASK (result), NULL);
 
-  if (textures == NULL)
+  if (thumbnails == NULL)
     return;
-  for (guint i = 0; i < textures->len; i++)
+  for (guint i = 0; i < thumbnails->len; i++)
     {
-      GtkWidget *picture = gtk_picture_new_for_paintable (textures->pdata[i]);
+      Thumbnail *thumbnail = thumbnails->pdata[i];
+      GtkWidget *picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (thumbnail->texture));
+
+      gtk_picture_set_alternative_text (GTK_PICTURE (picture), thumbnail->name);
+      gtk_widget_set_tooltip_text (picture, thumbnail->name);
 
       gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
       gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_CONTAIN);
