@@ -139,20 +139,23 @@ tok_bpe_add_token (tok_bpe *b, const char *str, size_t len, int32_t id, le_error
   if ((size_t) id >= b->n_ids)
     {
       size_t n = (size_t) id + 1;
-      size_t cap = b->n_ids ? b->n_ids : 256;
-      while (cap < n)
-        cap *= 2;
-      char **t = realloc (b->id_to_token, cap * sizeof *t);
-      if (t == NULL)
-        return le_fail (err, LE_ERR_MEMORY, "out of memory for the vocabulary");
-      b->id_to_token = t;
-      uint32_t *l = realloc (b->id_token_lens, cap * sizeof *l);
-      if (l == NULL)
-        return le_fail (err, LE_ERR_MEMORY, "out of memory for the vocabulary");
-      b->id_token_lens = l;
-      /* n_ids grows only to n; slots past it are zeroed when reached. */
-      memset (t + b->n_ids, 0, (n - b->n_ids) * sizeof *t);
-      memset (l + b->n_ids, 0, (n - b->n_ids) * sizeof *l);
+      if (n > b->ids_cap)
+        {
+          size_t cap = b->ids_cap ? b->ids_cap : 256;
+          while (cap < n)
+            cap *= 2;
+          char **t = realloc (b->id_to_token, cap * sizeof *t);
+          if (t == NULL)
+            return le_fail (err, LE_ERR_MEMORY, "out of memory for the vocabulary");
+          b->id_to_token = t;
+          uint32_t *l = realloc (b->id_token_lens, cap * sizeof *l);
+          if (l == NULL)
+            return le_fail (err, LE_ERR_MEMORY, "out of memory for the vocabulary");
+          b->id_token_lens = l;
+          b->ids_cap = cap;
+        }
+      memset (b->id_to_token + b->n_ids, 0, (n - b->n_ids) * sizeof *b->id_to_token);
+      memset (b->id_token_lens + b->n_ids, 0, (n - b->n_ids) * sizeof *b->id_token_lens);
       b->n_ids = n;
     }
   if (b->id_to_token[id] == NULL)

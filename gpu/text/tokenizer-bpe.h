@@ -35,6 +35,7 @@ typedef struct {
   char **id_to_token;      /* id -> token string (NULL for holes) */
   uint32_t *id_token_lens;
   size_t n_ids;            /* ids run 0 .. n_ids - 1 */
+  size_t ids_cap;
   tok_merge_slot *merges;  /* open-addressing map */
   size_t merges_cap, n_merges;
 } tok_bpe;

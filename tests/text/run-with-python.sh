@@ -1,8 +1,9 @@
 #!/bin/sh
-# run-with-python.sh PYTHON SCRIPT OUTDIR TEST: builds the reference files with the test
-# venv's Python (SCRIPT OUTDIR), then runs TEST OUTDIR, whose TAP output is the result.
+# run-with-python.sh PYTHON SCRIPT OUTDIR TEST [ARG...]: builds the reference files with the
+# test venv's Python (SCRIPT OUTDIR), then runs TEST ARG..., whose TAP output is the result.
 # Without the venv the test is skipped (TAP "1..0 # SKIP"), never passed silently.
 python=$1 script=$2 outdir=$3 test=$4
+shift 4
 if [ ! -x "$python" ]; then
   echo "1..0 # SKIP no test venv at $python (run build-aux/setup-tests or similar)"
   exit 0
@@ -14,4 +15,4 @@ if ! "$python" "$script" "$outdir" >"$outdir.log" 2>&1; then
   echo "1..1"
   exit 1
 fi
-exec "$test" "$outdir"
+exec "$test" "$@"
