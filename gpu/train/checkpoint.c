@@ -235,6 +235,20 @@ meta_i64 (const le_checkpoint *ck, const char *key, int64_t *out, le_error *err)
 }
 
 static bool
+meta_u64 (const le_checkpoint *ck, const char *key, uint64_t *out, le_error *err)
+{
+  const char *v = st_metadata_get (ck->file, key);
+  char *end;
+  errno = 0;
+  unsigned long long x = v ? strtoull (v, &end, 10) : 0;
+  if (v == NULL || *v < '0' || *v > '9' || *end != '\0' || errno != 0)
+    return le_fail (err, LE_ERR_FORMAT, "%s: the checkpoint state has no valid \"%s\"; the "
+                    "checkpoint is damaged, delete it to resume from an earlier one", ck->dir, key);
+  *out = x;
+  return true;
+}
+
+static bool
 meta_f64 (const le_checkpoint *ck, const char *key, double *out, le_error *err)
 {
   const char *v = st_metadata_get (ck->file, key);
@@ -258,7 +272,8 @@ le_checkpoint_load (const char *step_dir, le_checkpoint *ck, le_error *err)
   if (ck->file == NULL)
     {
       le_checkpoint_close (ck);
-      return false;
+      return le_error_prefix (err, "checkpoint %s is damaged or incomplete (delete it to "
+                              "resume from an earlier one)", step_dir);
     }
   le_train_state *s = &ck->state;
   const char *format = st_metadata_get (ck->file, "format");
@@ -271,17 +286,13 @@ le_checkpoint_load (const char *step_dir, le_checkpoint *ck, le_error *err)
   else if (version == NULL || strcmp (version, FORMAT_VERSION) != 0)
     ok = le_fail (err, LE_ERR_UNSUPPORTED, "%s: checkpoint format version %s is not supported "
                   "by this engine (it reads version " FORMAT_VERSION ")", file, version ? version : "?");
-  int64_t ds = 0;
   ok = ok && meta_i64 (ck, "step", &s->step, err) && meta_i64 (ck, "epoch", &s->epoch, err)
        && meta_i64 (ck, "epoch_position", &s->epoch_position, err)
-       && meta_i64 (ck, "data_seed", &ds, err) && meta_f64 (ck, "loss_scale", &s->loss_scale, err)
+       && meta_u64 (ck, "data_seed", &s->data_seed, err) && meta_f64 (ck, "loss_scale", &s->loss_scale, err)
        && meta_f64 (ck, "scheduler_base_lr", &s->scheduler.base_lr, err)
        && meta_i64 (ck, "scheduler_warmup_steps", &s->scheduler.warmup_steps, err)
        && meta_i64 (ck, "scheduler_total_steps", &s->scheduler.total_steps, err)
        && meta_f64 (ck, "scheduler_num_cycles", &s->scheduler.num_cycles, err);
-  /* data_seed was written unsigned; strtoll refuses values above INT64_MAX, so reparse. */
-  if (ok)
-    s->data_seed = strtoull (st_metadata_get (ck->file, "data_seed"), NULL, 10);
   if (ok && (sched == NULL || !le_sched_kind_from_name (sched, &s->scheduler.kind, err)))
     ok = le_fail (err, LE_ERR_FORMAT, "%s: the checkpoint has no valid scheduler", file);
   if (ok && (rng == NULL
@@ -380,12 +391,25 @@ le_checkpoint_prune (const char *checkpoints_dir, int keep_last, le_error *err)
   size_t n;
   if (!list_steps (checkpoints_dir, &steps, &n, err))
     return false;
+  /* Newest first: count the checkpoints that load; once KEEP_LAST are kept, everything
+   * older goes. A damaged newer one does not count, so it never pushes out a good one. */
   bool ok = true;
-  for (size_t i = keep_last > 0 ? (size_t) keep_last : n; i < n && ok; i++)
+  int kept = 0;
+  for (size_t i = 0; i < n && ok && keep_last > 0; i++)
     {
       char dir[4096];
       snprintf (dir, sizeof dir, "%s/step-%06lld", checkpoints_dir, (long long) steps[i]);
-      ok = remove_tree (dir, 0, err);
+      if (kept >= keep_last)
+        {
+          ok = remove_tree (dir, 0, err);
+          continue;
+        }
+      le_checkpoint ck;
+      if (le_checkpoint_load (dir, &ck, NULL))
+        {
+          kept++;
+          le_checkpoint_close (&ck);
+        }
     }
   free (steps);
   /* Temp folders of saves that crashed. */

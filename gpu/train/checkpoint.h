@@ -65,5 +65,6 @@ bool le_checkpoint_restore_optimizer (const le_checkpoint *ck, le_adamw *opt, le
 bool le_checkpoint_load_latest (const char *checkpoints_dir, le_checkpoint *ck, bool *found,
                                 char *skipped, size_t skipped_len, le_error *err);
 
-/* Removes all but the newest KEEP_LAST complete checkpoints, and stale temp folders. */
+/* Keeps the newest KEEP_LAST checkpoints that load and removes every older one, and stale
+ * temp folders; damaged checkpoints newer than those kept are left for inspection. */
 bool le_checkpoint_prune (const char *checkpoints_dir, int keep_last, le_error *err);
