@@ -37,10 +37,10 @@ static uint32_t
 new_node (parser *p, le_json_type type)
 {
   le_json_doc *doc = p->doc;
+  if (doc->n_nodes >= LE_JSON_MAX_NODES)
+    return LE_JSON_NONE;
   if (doc->n_nodes == p->cap_nodes)
     {
-      if (p->cap_nodes >= UINT32_MAX / 4)
-        return LE_JSON_NONE;
       uint32_t cap = p->cap_nodes ? p->cap_nodes * 2 : 64;
       le_json_node *nodes = realloc (doc->nodes, (size_t) cap * sizeof *nodes);
       if (nodes == NULL)
@@ -282,6 +282,14 @@ match_word (parser *p, const char *word)
 static bool parse_value (parser *p, int depth, uint32_t *out);
 
 static bool
+node_fail (parser *p)
+{
+  if (p->doc->n_nodes >= LE_JSON_MAX_NODES)
+    return fail_at (p, "more values than any real header holds");
+  return le_fail (p->err, LE_ERR_MEMORY, "out of memory parsing JSON");
+}
+
+static bool
 parse_container (parser *p, int depth, uint32_t node, bool object)
 {
   char close = object ? '}' : ']';
@@ -303,7 +311,7 @@ parse_container (parser *p, int depth, uint32_t node, bool object)
             return fail_at (p, "expected a string key");
           uint32_t key = new_node (p, LE_JSON_STRING);
           if (key == LE_JSON_NONE)
-            return le_fail (p->err, LE_ERR_MEMORY, "out of memory parsing JSON");
+            return node_fail (p);
           if (!parse_string (p, key))
             return false;
           if (last == LE_JSON_NONE)
@@ -370,7 +378,7 @@ parse_value (parser *p, int depth, uint32_t *out)
     }
   uint32_t node = new_node (p, type);
   if (node == LE_JSON_NONE)
-    return le_fail (p->err, LE_ERR_MEMORY, "out of memory parsing JSON");
+    return node_fail (p);
   *out = node;
   switch (type)
     {

@@ -15,6 +15,9 @@
 #include "error.h"
 
 #define LE_JSON_MAX_DEPTH 64
+/* A bound on values per document, so a hostile 100 MB "[0,0,0,..." header cannot make the
+ * parser allocate gigabytes; real headers (SD 1.5: ~1100 tensors) use a few thousand. */
+#define LE_JSON_MAX_NODES (1u << 22)
 
 typedef enum {
   LE_JSON_NULL,

@@ -78,6 +78,16 @@ test_hostile_headers (void)
   refused ("a nesting depth bomb (100000 brackets)", UINT64_MAX, bomb, 0, "nested too deeply", NULL);
   free (bomb);
 
+  size_t many_len = 2 * (size_t) LE_JSON_MAX_NODES + 64;
+  char *many = malloc (many_len + 1);
+  strcpy (many, "{\"__metadata__\":{\"a\":\"b\"},\"x\":[");
+  p = strlen (many);
+  while (p + 4 < many_len)
+    many[p++] = '0', many[p++] = ',';
+  strcpy (many + p, "0]}");
+  refused ("a header of millions of tiny values", UINT64_MAX, many, 0, "more values", NULL);
+  free (many);
+
   refused ("a negative shape", UINT64_MAX,
            "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,2],\"data_offsets\":[0,8]}}", 8, "\"w\"", "non-negative");
   refused ("a fractional shape", UINT64_MAX,
