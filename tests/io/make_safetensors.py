@@ -37,6 +37,10 @@ tensors = {
     "empty": torch.zeros(0, 3),
     "model.layers.0.self_attn.q_proj.weight": torch.randn(8, 8, generator=g),
 }
+if hasattr(torch, "float8_e4m3fn"):
+    f8 = torch.cat([torch.randn(60, generator=g) * 50, torch.tensor([448.0, -448.0, 0.001, -0.0])])
+    tensors["f8_e4m3"] = f8.to(torch.float8_e4m3fn)
+    tensors["f8_e5m2"] = (f8 * 100).to(torch.float8_e5m2)
 # Values whose rounding to half types is delicate: ties, overflow, subnormals, specials.
 special = torch.tensor([0.0, -0.0, 1.0, 65504.0, 65519.0, 65520.0, 1e6, -1e6, 6.1e-5, 5.96e-8,
                         2.98e-8, 2.99e-8, 1e-10, float("inf"), float("-inf"), float("nan"),
@@ -50,7 +54,9 @@ with open(os.path.join(out, "manifest.txt"), "w") as f:
     for name, t in tensors.items():
         dt = {torch.float64: "F64", torch.float32: "F32", torch.float16: "F16",
               torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32",
-              torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL"}[t.dtype]
+              torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL",
+              getattr(torch, "float8_e4m3fn", None): "F8_E4M3",
+              getattr(torch, "float8_e5m2", None): "F8_E5M2"}[t.dtype]
         f.write(" ".join([name, dt, str(t.dim())] + [str(s) for s in t.shape]) + "\n")
         t.to(torch.float32).contiguous().numpy().tofile(os.path.join(out, name + ".f32"))
 with open(os.path.join(out, "metadata.json"), "w") as f:
