@@ -59,7 +59,19 @@ read_file (const char *path, size_t *len, le_error *err)
         }
       n += (size_t) got;
       if (got == 0)
-        break;
+        {
+          /* A stream cut short reads as an early end; zlib says so only here. */
+          int zerr;
+          const char *msg = gzerror (f, &zerr);
+          if (zerr != Z_OK && zerr != Z_STREAM_END)
+            {
+              le_fail (err, LE_ERR_FORMAT, "%s is damaged: %s", path, msg);
+              free (buf);
+              gzclose (f);
+              return NULL;
+            }
+          break;
+        }
       if (n == cap)
         {
           cap *= 2;

@@ -376,7 +376,10 @@ parse_value (parser *p, tjson *out, int depth)
     case 't': out->type = TJSON_TRUE; return literal (p, "true");
     case 'f': out->type = TJSON_FALSE; return literal (p, "false");
     case 'n': out->type = TJSON_NULL; return literal (p, "null");
-    default: return parse_number (p, out);
+    default:
+      if (p->s[p->pos] != '-' && (p->s[p->pos] < '0' || p->s[p->pos] > '9'))
+        return fail_at (p, "expected a value");
+      return parse_number (p, out);
     }
 }
 
