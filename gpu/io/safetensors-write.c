@@ -139,6 +139,17 @@ st_write (const char *path, const st_write_tensor *tensors, size_t n_tensors,
   if (!check_names (path, tensors, n_tensors, meta, n_meta, err))
     return false;
 
+  /* Data goes out largest element size first (stable), as the Python writer does, so every
+   * tensor starts at a multiple of its element size and readers may use it in place. */
+  size_t *order = le_calloc (n_tensors, sizeof *order, "tensor order", err);
+  if (order == NULL)
+    return false;
+  size_t k = 0;
+  for (size_t size = 8; size >= 1; size /= 2)
+    for (size_t i = 0; i < n_tensors; i++)
+      if (st_dtype_size (tensors[i].dtype) == size)
+        order[k++] = i;
+
   strbuf sb = { 0 };
   bool ok = sb_str (&sb, "{", err);
   if (ok && n_meta > 0)
@@ -152,7 +163,7 @@ st_write (const char *path, const st_write_tensor *tensors, size_t n_tensors,
   uint64_t offset = 0;
   for (size_t i = 0; i < n_tensors && ok; i++)
     {
-      const st_write_tensor *t = &tensors[i];
+      const st_write_tensor *t = &tensors[order[i]];
       char num[64];
       ok = ((n_meta == 0 && i == 0) || sb_str (&sb, ",", err)) && sb_json (&sb, t->name, err)
            && sb_str (&sb, ":{\"dtype\":", err) && sb_json (&sb, st_dtype_name (t->dtype), err)
@@ -172,16 +183,11 @@ st_write (const char *path, const st_write_tensor *tensors, size_t n_tensors,
   /* Pad with spaces so the data section starts 8-byte aligned (8 + header length). */
   while (ok && sb.len % 8 != 0)
     ok = sb_str (&sb, " ", err);
-  if (!ok)
-    {
-      free (sb.buf);
-      return false;
-    }
-
   le_atomic_file file;
-  if (!le_atomic_open (&file, path, err))
+  if (!ok || !le_atomic_open (&file, path, err))
     {
       free (sb.buf);
+      free (order);
       return false;
     }
   unsigned char len_le[8];
@@ -191,7 +197,7 @@ st_write (const char *path, const st_write_tensor *tensors, size_t n_tensors,
   free (sb.buf);
   for (size_t i = 0; i < n_tensors && ok; i++)
     {
-      const st_write_tensor *t = &tensors[i];
+      const st_write_tensor *t = &tensors[order[i]];
       uint64_t nbytes = tensor_bytes (t);
       if (t->data != NULL)
         ok = le_atomic_write (&file, t->data, nbytes, err);
@@ -205,6 +211,7 @@ st_write (const char *path, const st_write_tensor *tensors, size_t n_tensors,
                           (unsigned long long) nbytes);
         }
     }
+  free (order);
   if (!ok)
     {
       le_atomic_abort (&file);

@@ -43,7 +43,8 @@ typedef struct {
   int64_t shape[ST_MAX_DIMS];
   uint64_t numel;
   uint64_t nbytes;
-  const void *data;       /* inside the mapped file; valid until st_close */
+  const void *data;       /* inside the mapped file; valid until st_close. Aligned to the
+                           * element size in files we write, maybe not in others'. */
   const char *file_path;  /* the file it lives in */
 } st_tensor;
 
@@ -107,7 +108,9 @@ typedef struct {
   const char *value;
 } st_write_meta;
 
-/* Writes PATH atomically, tensors in the given order. Names must be unique UTF-8. */
+/* Writes PATH atomically. Names must be unique UTF-8. The data section holds 8-byte
+ * tensors first, then 4-, 2- and 1-byte ones (each group in the given order), so that every
+ * tensor is aligned to its element size; FILL callbacks run in that order. */
 bool st_write (const char *path,
                const st_write_tensor *tensors, size_t n_tensors,
                const st_write_meta *meta, size_t n_meta,

@@ -314,6 +314,11 @@ test_writer (void)
       fill_ok = hv == st_f32_to_f16 (w[i]);
     }
   tap_ok (same && fill_ok, "round trip: every byte and the chunked fill come back");
+  bool aligned_data = f != NULL;
+  for (size_t i = 0; f != NULL && i < st_count (f); i++)
+    aligned_data = aligned_data
+                   && (uintptr_t) st_at (f, i)->data % st_dtype_size (st_at (f, i)->dtype) == 0;
+  tap_ok (aligned_data, "every tensor is aligned to its element size, whatever the given order");
   tap_ok (f != NULL && st_metadata_count (f) == 3 && strcmp (st_metadata_get (f, "note"), meta[2].value) == 0
           && strcmp (st_metadata_get (f, "ss_tag_frequency"), meta[1].value) == 0,
           "round trip: metadata with quotes, newlines and UTF-8");
