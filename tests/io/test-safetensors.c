@@ -202,10 +202,34 @@ test_sharded (void)
   s = st_set_open (path, &err);
   tap_ok (s == NULL && err.code == LE_ERR_FORMAT, "an index pointing outside its folder is refused");
 
+  const char *notjson = "{\"weight_map\": {";
+  write_bytes (path, notjson, strlen (notjson));
+  s = st_set_open (path, &err);
+  tap_ok (s == NULL && err.code == LE_ERR_FORMAT && strstr (err.message, "index.json"),
+          "an index that is not JSON is refused, naming it: %s", err.message);
+
   const char *nomap = "{\"metadata\": {}}";
   write_bytes (path, nomap, strlen (nomap));
   s = st_set_open (path, &err);
   tap_ok (s == NULL && strstr (err.message, "weight_map") != NULL, "an index without weight_map is refused");
+  rm_rf (dir);
+  free (dir);
+
+  /* A folder with a single model.safetensors; a folder with neither. */
+  dir = test_tmpdir ("st-single");
+  snprintf (cmd, sizeof cmd, "cp %s/all.safetensors %s/model.safetensors", ref, dir);
+  if (system (cmd) != 0)
+    tap_diag ("copy failed");
+  s = st_set_open (dir, &err);
+  tap_ok (s != NULL && st_set_n_files (s) == 1 && st_set_find (s, "bf16") != NULL,
+          "a folder with model.safetensors opens as a set");
+  st_set_close (s);
+  snprintf (cmd, sizeof cmd, "%s/model.safetensors", dir);
+  unlink (cmd);
+  err.code = LE_OK;
+  s = st_set_open (dir, &err);
+  tap_ok (s == NULL && err.code == LE_ERR_IO && strstr (err.message, "model.safetensors.index.json"),
+          "a folder with no weights says what it looked for: %s", err.message);
   rm_rf (dir);
   free (dir);
 }
