@@ -2,8 +2,8 @@
  * merges.txt, or OpenAI's merges file, gzip or not), cleaning, the CLIP split, BPE. */
 #include "clip-tokenizer.h"
 
-#include "json-tree.h"
 #include "tokenizer-bpe.h"
+#include "tokenizer-json.h"
 #include "tokenizer-split.h"
 #include "tokenizer-unicode.h"
 
@@ -191,21 +191,26 @@ load_folder (le_clip_tokenizer *t, const char *dir, le_error *err)
 {
   char path[4200];
   snprintf (path, sizeof path, "%s/vocab.json", dir);
-  tjson *vocab = tjson_parse_file (path, err);
-  if (vocab == NULL)
+  tok_json vocab;
+  if (!tok_json_read (&vocab, path, err))
     return false;
-  bool ok = vocab->type == TJSON_OBJECT
+  uint32_t root = tok_json_root (&vocab);
+  bool ok = tok_json_type (&vocab, root) == LE_JSON_OBJECT
             || le_fail (err, LE_ERR_FORMAT, "%s is not a JSON object of token ids", path);
-  ok = ok && tok_bpe_init (&t->bpe, vocab->len, err);
-  for (size_t i = 0; ok && i < vocab->len; i++)
+  ok = ok && tok_bpe_init (&t->bpe, tok_json_count (&vocab, root), err);
+  /* Object members: a key node, then its value node. */
+  for (uint32_t k = ok ? tok_json_first (&vocab, root) : LE_JSON_NONE; ok && k != LE_JSON_NONE;
+       k = tok_json_next (&vocab, tok_json_next (&vocab, k)))
     {
-      long long id;
-      if (!tjson_int (&vocab->items[i], &id) || id < 0 || id >= (1 << 30))
-        ok = le_fail (err, LE_ERR_FORMAT, "%s: \"%.60s\" has no valid id", path, vocab->keys[i]);
+      int32_t id;
+      size_t kn;
+      const char *key = tok_json_str (&vocab, k, &kn);
+      if (!tok_json_id (&vocab, tok_json_next (&vocab, k), &id))
+        ok = le_fail (err, LE_ERR_FORMAT, "%s: \"%.60s\" has no valid id", path, key);
       else
-        ok = tok_bpe_add_token (&t->bpe, vocab->keys[i], vocab->key_lens[i], (int32_t) id, err);
+        ok = tok_bpe_add_token (&t->bpe, key, kn, id, err);
     }
-  tjson_free (vocab);
+  tok_json_free (&vocab);
   if (!ok)
     return false;
   snprintf (path, sizeof path, "%s/merges.txt", dir);

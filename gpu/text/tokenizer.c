@@ -2,7 +2,7 @@
  * into the pipeline of tokenizer-private.h; refuses what it does not implement by name. */
 #include "tokenizer-private.h"
 
-#include "json-tree.h"
+#include "tokenizer-json.h"
 #include "tokenizer-split.h"
 
 #include <errno.h>
@@ -13,9 +13,16 @@
 
 typedef struct {
   le_tokenizer *tok;
+  const tok_json *j;
   const char *file;
   le_error *err;
 } loader;
+
+#define J (l->j) /* the document every loader function reads */
+#define ABSENT(v) (tok_json_type (J, v) == LE_JSON_NULL)
+
+/* Walks I over the elements of array LIST. */
+#define EACH(I, LIST) for (uint32_t I = tok_json_first (J, LIST); I != LE_JSON_NONE; I = tok_json_next (J, I))
 
 static char *
 dup_bytes (const char *s, size_t n, le_error *err)
@@ -44,9 +51,9 @@ bad (loader *l, const char *what)
 
 /* A one-character string field (Metaspace replacement, Strip content). */
 static bool
-char_field (loader *l, const tjson *v, const char *key, const char *fallback, char out[8])
+char_field (loader *l, uint32_t v, const char *key, const char *fallback, char out[8])
 {
-  const char *s = tjson_str (tjson_get (v, key));
+  const char *s = tok_json_str (J, tok_json_get (J, v, key), NULL);
   if (s == NULL)
     s = fallback;
   if (strlen (s) >= 8)
@@ -56,13 +63,13 @@ char_field (loader *l, const tjson *v, const char *key, const char *fallback, ch
 }
 
 static int
-prepend_scheme (const tjson *v)
+prepend_scheme (const loader *l, uint32_t v)
 {
-  const char *s = tjson_str (tjson_get (v, "prepend_scheme"));
+  const char *s = tok_json_str (J, tok_json_get (J, v, "prepend_scheme"), NULL);
   if (s == NULL) /* files from before prepend_scheme had add_prefix_space */
     {
-      const tjson *a = tjson_get (v, "add_prefix_space");
-      return (a == NULL || tjson_is_true (a)) ? PREPEND_ALWAYS : PREPEND_NEVER;
+      uint32_t a = tok_json_get (J, v, "add_prefix_space");
+      return (ABSENT (a) || tok_json_true (J, a)) ? PREPEND_ALWAYS : PREPEND_NEVER;
     }
   if (strcmp (s, "first") == 0)
     return PREPEND_FIRST;
@@ -73,28 +80,24 @@ prepend_scheme (const tjson *v)
 
 /* A {"String": "..."} pattern of Replace or Split; NULL for a Regex pattern. */
 static const char *
-string_pattern (const tjson *v, size_t *len)
+string_pattern (const loader *l, uint32_t v, size_t *len)
 {
-  const tjson *s = tjson_get (tjson_get (v, "pattern"), "String");
-  if (s == NULL || s->type != TJSON_STRING)
-    return NULL;
-  *len = s->len;
-  return s->str;
+  return tok_json_str (J, tok_json_get (J, tok_json_get (J, v, "pattern"), "String"), len);
 }
 
 static bool
-load_normalizer (loader *l, const tjson *v)
+load_normalizer (loader *l, uint32_t v)
 {
-  if (v == NULL || v->type == TJSON_NULL)
+  if (ABSENT (v))
     return true;
-  const char *type = tjson_str (tjson_get (v, "type"));
+  const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   if (type && strcmp (type, "Sequence") == 0)
     {
-      const tjson *list = tjson_get (v, "normalizers");
-      if (list == NULL || list->type != TJSON_ARRAY)
+      uint32_t list = tok_json_get (J, v, "normalizers");
+      if (tok_json_type (J, list) != LE_JSON_ARRAY)
         return bad (l, "normalizer Sequence has no \"normalizers\" list");
-      for (size_t i = 0; i < list->len; i++)
-        if (!load_normalizer (l, &list->items[i]))
+      EACH (i, list)
+        if (!load_normalizer (l, i))
           return false;
       return true;
     }
@@ -102,28 +105,30 @@ load_normalizer (loader *l, const tjson *v)
   tok_norm_step step = { 0 };
   if (type && strcmp (type, "Prepend") == 0)
     {
-      const tjson *p = tjson_get (v, "prepend");
-      if (p == NULL || p->type != TJSON_STRING)
+      size_t pn;
+      const char *p = tok_json_str (J, tok_json_get (J, v, "prepend"), &pn);
+      if (p == NULL)
         return bad (l, "normalizer Prepend has no \"prepend\" string");
       step.kind = NORM_PREPEND;
-      if (!(step.a = dup_bytes (p->str, p->len, l->err)))
+      if (!(step.a = dup_bytes (p, pn, l->err)))
         return false;
-      step.a_len = p->len;
+      step.a_len = pn;
     }
   else if (type && strcmp (type, "Replace") == 0)
     {
       size_t n;
-      const char *pat = string_pattern (v, &n);
-      const tjson *c = tjson_get (v, "content");
+      const char *pat = string_pattern (l, v, &n);
+      size_t cn;
+      const char *c = tok_json_str (J, tok_json_get (J, v, "content"), &cn);
       if (pat == NULL)
         return unsupported (l, "normalizer", "Replace with a regex pattern", NULL);
-      if (n == 0 || c == NULL || c->type != TJSON_STRING)
+      if (n == 0 || c == NULL)
         return bad (l, "normalizer Replace needs a non-empty pattern and a content string");
       step.kind = NORM_REPLACE;
       step.a = dup_bytes (pat, n, l->err);
-      step.b = dup_bytes (c->str, c->len, l->err);
+      step.b = dup_bytes (c, cn, l->err);
       step.a_len = n;
-      step.b_len = c->len;
+      step.b_len = cn;
       if (!step.a || !step.b)
         {
           free (step.a);
@@ -158,38 +163,38 @@ push_pre (loader *l, tok_pre_step step)
 }
 
 static bool
-load_pre_tokenizer (loader *l, const tjson *v)
+load_pre_tokenizer (loader *l, uint32_t v)
 {
-  if (v == NULL || v->type == TJSON_NULL)
+  if (ABSENT (v))
     return true;
-  const char *type = tjson_str (tjson_get (v, "type"));
+  const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   tok_pre_step step = { 0 };
   if (type && strcmp (type, "Sequence") == 0)
     {
-      const tjson *list = tjson_get (v, "pretokenizers");
-      if (list == NULL || list->type != TJSON_ARRAY)
+      uint32_t list = tok_json_get (J, v, "pretokenizers");
+      if (tok_json_type (J, list) != LE_JSON_ARRAY)
         return bad (l, "pre_tokenizer Sequence has no \"pretokenizers\" list");
-      for (size_t i = 0; i < list->len; i++)
-        if (!load_pre_tokenizer (l, &list->items[i]))
+      EACH (i, list)
+        if (!load_pre_tokenizer (l, i))
           return false;
       return true;
     }
   if (type && strcmp (type, "ByteLevel") == 0)
     {
       step.kind = PRE_BYTELEVEL;
-      step.add_prefix_space = tjson_is_true (tjson_get (v, "add_prefix_space"));
-      const tjson *r = tjson_get (v, "use_regex");
-      step.use_regex = r == NULL || tjson_is_true (r);
+      step.add_prefix_space = tok_json_true (J, tok_json_get (J, v, "add_prefix_space"));
+      uint32_t r = tok_json_get (J, v, "use_regex");
+      step.use_regex = ABSENT (r) || tok_json_true (J, r);
       return push_pre (l, step);
     }
   if (type && strcmp (type, "Split") == 0)
     {
-      const char *regex = tjson_str (tjson_get (tjson_get (v, "pattern"), "Regex"));
-      const char *behavior = tjson_str (tjson_get (v, "behavior"));
+      const char *regex = tok_json_str (J, tok_json_get (J, tok_json_get (J, v, "pattern"), "Regex"), NULL);
+      const char *behavior = tok_json_str (J, tok_json_get (J, v, "behavior"), NULL);
       if (regex == NULL)
         return unsupported (l, "pre_tokenizer", "Split without a Regex pattern", NULL);
       if (behavior == NULL || strcmp (behavior, "Isolated") != 0
-          || tjson_is_true (tjson_get (v, "invert")))
+          || tok_json_true (J, tok_json_get (J, v, "invert")))
         return unsupported (l, "pre_tokenizer Split behavior", behavior,
                             "only Isolated, not inverted, is");
       if (strcmp (regex, tok_regex_gpt2) == 0)
@@ -206,9 +211,9 @@ load_pre_tokenizer (loader *l, const tjson *v)
       step.kind = PRE_METASPACE;
       if (!char_field (l, v, "replacement", "\xe2\x96\x81", step.replacement))
         return false;
-      step.prepend_scheme = prepend_scheme (v);
-      const tjson *s = tjson_get (v, "split");
-      step.split = s == NULL || tjson_is_true (s);
+      step.prepend_scheme = prepend_scheme (l, v);
+      uint32_t s = tok_json_get (J, v, "split");
+      step.split = ABSENT (s) || tok_json_true (J, s);
       return push_pre (l, step);
     }
   return unsupported (l, "pre_tokenizer", type,
@@ -216,19 +221,19 @@ load_pre_tokenizer (loader *l, const tjson *v)
 }
 
 static bool
-load_decoder (loader *l, const tjson *v)
+load_decoder (loader *l, uint32_t v)
 {
-  if (v == NULL || v->type == TJSON_NULL)
+  if (ABSENT (v))
     return true;
   le_tokenizer *t = l->tok;
-  const char *type = tjson_str (tjson_get (v, "type"));
+  const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   if (type && strcmp (type, "Sequence") == 0)
     {
-      const tjson *list = tjson_get (v, "decoders");
-      if (list == NULL || list->type != TJSON_ARRAY)
+      uint32_t list = tok_json_get (J, v, "decoders");
+      if (tok_json_type (J, list) != LE_JSON_ARRAY)
         return bad (l, "decoder Sequence has no \"decoders\" list");
-      for (size_t i = 0; i < list->len; i++)
-        if (!load_decoder (l, &list->items[i]))
+      EACH (i, list)
+        if (!load_decoder (l, i))
           return false;
       return true;
     }
@@ -241,34 +246,35 @@ load_decoder (loader *l, const tjson *v)
     step.kind = DEC_FUSE;
   else if (type && strcmp (type, "Strip") == 0)
     {
-      long long start = 0, stop = 0;
+      int32_t start = 0, stop = 0;
       step.kind = DEC_STRIP;
       if (!char_field (l, v, "content", " ", step.content))
         return false;
-      tjson_int (tjson_get (v, "start"), &start);
-      tjson_int (tjson_get (v, "stop"), &stop);
-      step.start = (int) (start < 0 ? 0 : start > 64 ? 64 : start);
-      step.stop = (int) (stop < 0 ? 0 : stop > 64 ? 64 : stop);
+      tok_json_id (J, tok_json_get (J, v, "start"), &start);
+      tok_json_id (J, tok_json_get (J, v, "stop"), &stop);
+      step.start = start > 64 ? 64 : start;
+      step.stop = stop > 64 ? 64 : stop;
     }
   else if (type && strcmp (type, "Metaspace") == 0)
     {
       step.kind = DEC_METASPACE;
       if (!char_field (l, v, "replacement", "\xe2\x96\x81", step.content))
         return false;
-      step.prepend_scheme = prepend_scheme (v);
+      step.prepend_scheme = prepend_scheme (l, v);
     }
   else if (type && strcmp (type, "Replace") == 0)
     {
       size_t n;
-      const char *pat = string_pattern (v, &n);
-      const tjson *c = tjson_get (v, "content");
-      if (pat == NULL || n == 0 || c == NULL || c->type != TJSON_STRING)
+      const char *pat = string_pattern (l, v, &n);
+      size_t cn;
+      const char *c = tok_json_str (J, tok_json_get (J, v, "content"), &cn);
+      if (pat == NULL || n == 0 || c == NULL)
         return unsupported (l, "decoder", "Replace without a plain string pattern", NULL);
       step.kind = DEC_REPLACE;
       step.a = dup_bytes (pat, n, l->err);
-      step.b = dup_bytes (c->str, c->len, l->err);
+      step.b = dup_bytes (c, cn, l->err);
       step.a_len = n;
-      step.b_len = c->len;
+      step.b_len = cn;
       if (!step.a || !step.b)
         {
           free (step.a);
@@ -292,117 +298,108 @@ load_decoder (loader *l, const tjson *v)
 }
 
 static bool
-load_model (loader *l, const tjson *model)
+load_model (loader *l, uint32_t model)
 {
   le_tokenizer *t = l->tok;
-  if (model == NULL || model->type != TJSON_OBJECT)
+  if (tok_json_type (J, model) != LE_JSON_OBJECT)
     return bad (l, "there is no \"model\" object");
-  const char *type = tjson_str (tjson_get (model, "type"));
+  const char *type = tok_json_str (J, tok_json_get (J, model, "type"), NULL);
   if (type != NULL && strcmp (type, "BPE") != 0)
     return unsupported (l, "tokenizer model", type,
                         "only BPE (LLaMA, Llama 2/3, Mistral, TinyLlama, GPT-2) is");
-  const tjson *vocab = tjson_get (model, "vocab");
-  if (vocab == NULL || vocab->type != TJSON_OBJECT)
+  uint32_t vocab = tok_json_get (J, model, "vocab");
+  if (tok_json_type (J, vocab) != LE_JSON_OBJECT)
     return bad (l, "the BPE model has no \"vocab\" object");
-  const tjson *merges = tjson_get (model, "merges");
-  if (merges == NULL || merges->type != TJSON_ARRAY)
+  uint32_t merges = tok_json_get (J, model, "merges");
+  if (tok_json_type (J, merges) != LE_JSON_ARRAY)
     return bad (l, "the BPE model has no \"merges\" list");
-  if (tjson_str (tjson_get (model, "continuing_subword_prefix"))
-      || tjson_str (tjson_get (model, "end_of_word_suffix")))
+  if (tok_json_str (J, tok_json_get (J, model, "continuing_subword_prefix"), NULL)
+      || tok_json_str (J, tok_json_get (J, model, "end_of_word_suffix"), NULL))
     return unsupported (l, "BPE option", "continuing_subword_prefix/end_of_word_suffix", NULL);
 
-  if (!tok_bpe_init (&t->bpe, vocab->len, l->err))
+  if (!tok_bpe_init (&t->bpe, tok_json_count (J, vocab), l->err))
     return false;
-  for (size_t i = 0; i < vocab->len; i++)
+  /* Object members: a key node, then its value node. */
+  for (uint32_t k = tok_json_first (J, vocab); k != LE_JSON_NONE;
+       k = tok_json_next (J, tok_json_next (J, k)))
     {
-      long long id;
-      if (!tjson_int (&vocab->items[i], &id) || id < 0 || id >= (1 << 30))
-        {
-          le_fail (l->err, LE_ERR_FORMAT, "%s: vocab entry \"%.60s\" has no valid id",
-                   l->file, vocab->keys[i]);
-          return false;
-        }
-      if (!tok_bpe_add_token (&t->bpe, vocab->keys[i], vocab->key_lens[i], (int32_t) id, l->err))
+      int32_t id;
+      size_t kn;
+      const char *key = tok_json_str (J, k, &kn);
+      if (!tok_json_id (J, tok_json_next (J, k), &id))
+        return le_fail (l->err, LE_ERR_FORMAT, "%s: vocab entry \"%.60s\" has no valid id",
+                        l->file, key);
+      if (!tok_bpe_add_token (&t->bpe, key, kn, id, l->err))
         return le_error_prefix (l->err, "%s", l->file);
     }
-  for (size_t i = 0; i < merges->len; i++)
+  int32_t rank = 0;
+  EACH (m, merges)
     {
-      const tjson *m = &merges->items[i];
-      const char *a, *b;
-      size_t an, bn;
-      if (m->type == TJSON_STRING)
+      const char *a, *b, *str;
+      size_t an, bn, sn;
+      uint32_t first = tok_json_first (J, m);
+      if ((str = tok_json_str (J, m, &sn)) != NULL)
         {
-          const char *sp = memchr (m->str, ' ', m->len);
+          const char *sp = memchr (str, ' ', sn);
           if (sp == NULL)
-            {
-              le_fail (l->err, LE_ERR_FORMAT, "%s: merge %zu \"%.60s\" is not two tokens "
-                       "separated by a space", l->file, i, m->str);
-              return false;
-            }
-          a = m->str, an = (size_t) (sp - m->str);
-          b = sp + 1, bn = m->len - an - 1;
+            return le_fail (l->err, LE_ERR_FORMAT, "%s: merge %d \"%.60s\" is not two tokens "
+                            "separated by a space", l->file, (int) rank, str);
+          a = str, an = (size_t) (sp - str);
+          b = sp + 1, bn = sn - an - 1;
         }
-      else if (m->type == TJSON_ARRAY && m->len == 2 && m->items[0].type == TJSON_STRING
-               && m->items[1].type == TJSON_STRING)
-        {
-          a = m->items[0].str, an = m->items[0].len;
-          b = m->items[1].str, bn = m->items[1].len;
-        }
+      else if (tok_json_type (J, m) == LE_JSON_ARRAY && tok_json_count (J, m) == 2
+               && (a = tok_json_str (J, first, &an)) != NULL
+               && (b = tok_json_str (J, tok_json_next (J, first), &bn)) != NULL)
+        ;
       else
-        {
-          le_fail (l->err, LE_ERR_FORMAT, "%s: merge %zu is neither \"a b\" nor [\"a\", \"b\"]",
-                   l->file, i);
-          return false;
-        }
-      if (!tok_bpe_add_merge (&t->bpe, a, an, b, bn, (int32_t) i, l->err))
+        return le_fail (l->err, LE_ERR_FORMAT,
+                        "%s: merge %d is neither \"a b\" nor [\"a\", \"b\"]", l->file, (int) rank);
+      if (!tok_bpe_add_merge (&t->bpe, a, an, b, bn, rank, l->err))
         return le_error_prefix (l->err, "%s", l->file);
+      rank++;
     }
 
   t->unk_id = -1;
-  const char *unk = tjson_str (tjson_get (model, "unk_token"));
+  const char *unk = tok_json_str (J, tok_json_get (J, model, "unk_token"), NULL);
   if (unk)
     t->unk_id = tok_strmap_get (&t->bpe.vocab, unk, strlen (unk));
-  t->byte_fallback = tjson_is_true (tjson_get (model, "byte_fallback"));
-  t->fuse_unk = tjson_is_true (tjson_get (model, "fuse_unk"));
-  t->ignore_merges = tjson_is_true (tjson_get (model, "ignore_merges"));
-  for (int b = 0; b < 256; b++)
+  t->byte_fallback = tok_json_true (J, tok_json_get (J, model, "byte_fallback"));
+  t->fuse_unk = tok_json_true (J, tok_json_get (J, model, "fuse_unk"));
+  t->ignore_merges = tok_json_true (J, tok_json_get (J, model, "ignore_merges"));
+  for (int c = 0; c < 256; c++)
     {
       char name[8];
-      snprintf (name, sizeof name, "<0x%02X>", b);
-      t->byte_ids[b] = tok_strmap_get (&t->bpe.vocab, name, 6);
+      snprintf (name, sizeof name, "<0x%02X>", c);
+      t->byte_ids[c] = tok_strmap_get (&t->bpe.vocab, name, 6);
     }
   return true;
 }
 
 static bool
-load_added_tokens (loader *l, const tjson *list)
+load_added_tokens (loader *l, uint32_t list)
 {
   le_tokenizer *t = l->tok;
-  if (list == NULL || list->type == TJSON_NULL)
+  if (ABSENT (list))
     return true;
-  if (list->type != TJSON_ARRAY)
+  if (tok_json_type (J, list) != LE_JSON_ARRAY)
     return bad (l, "\"added_tokens\" is not a list");
-  t->added = le_calloc (list->len, sizeof *t->added, "the added tokens", l->err);
+  t->added = le_calloc (tok_json_count (J, list), sizeof *t->added, "the added tokens", l->err);
   if (t->added == NULL)
     return false;
-  for (size_t i = 0; i < list->len; i++)
+  EACH (a, list)
     {
-      const tjson *a = &list->items[i];
-      const tjson *content = tjson_get (a, "content");
-      long long id;
-      if (content == NULL || content->type != TJSON_STRING || content->len == 0
-          || !tjson_int (tjson_get (a, "id"), &id) || id < 0 || id >= (1 << 30))
-        {
-          le_fail (l->err, LE_ERR_FORMAT, "%s: added token %zu needs a non-empty \"content\" "
-                   "and an \"id\"", l->file, i);
-          return false;
-        }
+      size_t n;
+      const char *content = tok_json_str (J, tok_json_get (J, a, "content"), &n);
+      int32_t id;
+      if (content == NULL || n == 0 || !tok_json_id (J, tok_json_get (J, a, "id"), &id))
+        return le_fail (l->err, LE_ERR_FORMAT, "%s: added token %zu needs a non-empty "
+                        "\"content\" and an \"id\"", l->file, t->n_added);
       tok_added *d = &t->added[t->n_added];
-      if (!(d->content = dup_bytes (content->str, content->len, l->err)))
+      if (!(d->content = dup_bytes (content, n, l->err)))
         return false;
-      d->len = content->len;
-      d->id = (int32_t) id;
-      d->special = tjson_is_true (tjson_get (a, "special"));
+      d->len = n;
+      d->id = id;
+      d->special = tok_json_true (J, tok_json_get (J, a, "special"));
       t->n_added++;
     }
   return true;
@@ -420,19 +417,19 @@ le_tokenizer_token_id (const le_tokenizer *tok, const char *token)
 }
 
 static bool
-load_post_processor (loader *l, const tjson *v)
+load_post_processor (loader *l, uint32_t v)
 {
   le_tokenizer *t = l->tok;
-  if (v == NULL || v->type == TJSON_NULL)
+  if (ABSENT (v))
     return true;
-  const char *type = tjson_str (tjson_get (v, "type"));
+  const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   if (type && strcmp (type, "Sequence") == 0)
     {
-      const tjson *list = tjson_get (v, "processors");
-      if (list == NULL || list->type != TJSON_ARRAY)
+      uint32_t list = tok_json_get (J, v, "processors");
+      if (tok_json_type (J, list) != LE_JSON_ARRAY)
         return bad (l, "post_processor Sequence has no \"processors\" list");
-      for (size_t i = 0; i < list->len; i++)
-        if (!load_post_processor (l, &list->items[i]))
+      EACH (i, list)
+        if (!load_post_processor (l, i))
           return false;
       return true;
     }
@@ -440,38 +437,34 @@ load_post_processor (loader *l, const tjson *v)
     return true; /* only moves offsets */
   if (type == NULL || strcmp (type, "TemplateProcessing") != 0)
     return unsupported (l, "post_processor", type, "only TemplateProcessing and ByteLevel are");
-  const tjson *single = tjson_get (v, "single");
-  const tjson *specials = tjson_get (v, "special_tokens");
-  if (single == NULL || single->type != TJSON_ARRAY)
+  uint32_t single = tok_json_get (J, v, "single");
+  uint32_t specials = tok_json_get (J, v, "special_tokens");
+  if (tok_json_type (J, single) != LE_JSON_ARRAY)
     return bad (l, "post_processor TemplateProcessing has no \"single\" template");
   bool seen_sequence = false;
   t->n_prefix = t->n_suffix = 0;
-  for (size_t i = 0; i < single->len; i++)
+  EACH (item, single)
     {
-      const tjson *item = &single->items[i];
-      if (tjson_get (item, "Sequence"))
+      if (tok_json_get (J, item, "Sequence") != LE_JSON_NONE)
         {
           seen_sequence = true;
           continue;
         }
-      const char *name = tjson_str (tjson_get (tjson_get (item, "SpecialToken"), "id"));
+      const char *name = tok_json_str (J, tok_json_get (J, tok_json_get (J, item, "SpecialToken"), "id"), NULL);
       if (name == NULL)
         return bad (l, "post_processor template item is neither Sequence nor SpecialToken");
-      const tjson *ids = tjson_get (tjson_get (specials, name), "ids");
-      if (ids == NULL || ids->type != TJSON_ARRAY)
+      uint32_t ids = tok_json_get (J, tok_json_get (J, specials, name), "ids");
+      if (tok_json_type (J, ids) != LE_JSON_ARRAY)
+        return le_fail (l->err, LE_ERR_FORMAT, "%s: post_processor special token \"%.60s\" "
+                        "has no ids", l->file, name);
+      EACH (k, ids)
         {
-          le_fail (l->err, LE_ERR_FORMAT, "%s: post_processor special token \"%.60s\" has no ids",
-                   l->file, name);
-          return false;
-        }
-      for (size_t k = 0; k < ids->len; k++)
-        {
-          long long id;
+          int32_t id;
           size_t *count = seen_sequence ? &t->n_suffix : &t->n_prefix;
           int32_t *dst = seen_sequence ? t->suffix : t->prefix;
-          if (!tjson_int (&ids->items[k], &id) || id < 0 || id >= (1 << 30) || *count >= 8)
+          if (!tok_json_id (J, k, &id) || *count >= 8)
             return bad (l, "post_processor special token ids are not valid");
-          dst[(*count)++] = (int32_t) id;
+          dst[(*count)++] = id;
         }
     }
   return true;
@@ -479,12 +472,14 @@ load_post_processor (loader *l, const tjson *v)
 
 /* bos_token / eos_token of tokenizer_config.json: a string or {"content": ...}. */
 static int32_t
-config_token (const le_tokenizer *t, const tjson *cfg, const char *key)
+config_token (const le_tokenizer *t, const tok_json *cfg, const char *key)
 {
-  const tjson *v = tjson_get (cfg, key);
-  const char *s = tjson_str (v);
+  if (cfg == NULL)
+    return -1;
+  uint32_t v = tok_json_get (cfg, tok_json_root (cfg), key);
+  const char *s = tok_json_str (cfg, v, NULL);
   if (s == NULL)
-    s = tjson_str (tjson_get (v, "content"));
+    s = tok_json_str (cfg, tok_json_get (cfg, v, "content"), NULL);
   return s ? le_tokenizer_token_id (t, s) : -1;
 }
 
@@ -499,54 +494,55 @@ add_stop (le_tokenizer *t, int32_t id)
   t->stop_ids[t->n_stop++] = id;
 }
 
-/* Reads DIR/NAME if it exists; *out stays NULL when it does not. */
+/* Reads DIR/NAME into *J if it exists; false only for a file that exists and is broken.
+ * *FOUND says whether it was there. */
 static bool
-read_optional_json (const char *dir, const char *name, tjson **out, le_error *err)
+read_optional_json (const char *dir, const char *name, tok_json *j, char *path, size_t size,
+                    bool *found, le_error *err)
 {
-  char path[4096];
   struct stat st;
-  *out = NULL;
-  if (snprintf (path, sizeof path, "%s/%s", dir, name) >= (int) sizeof path)
+  *found = false;
+  if (snprintf (path, size, "%s/%s", dir, name) >= (int) size)
     return le_fail (err, LE_ERR_INVALID, "path too long: %s", dir);
   if (stat (path, &st) != 0)
     return true;
-  *out = tjson_parse_file (path, err);
-  return *out != NULL;
+  *found = true;
+  return tok_json_read (j, path, err);
 }
 
 static bool
 load_configs (le_tokenizer *t, const char *dir, bool has_template, le_error *err)
 {
-  tjson *tcfg = NULL, *mcfg = NULL;
-  if (!read_optional_json (dir, "tokenizer_config.json", &tcfg, err)
-      || !read_optional_json (dir, "config.json", &mcfg, err))
+  tok_json tcfg, mcfg;
+  char tpath[4200], mpath[4200];
+  bool have_t, have_m;
+  if (!read_optional_json (dir, "tokenizer_config.json", &tcfg, tpath, sizeof tpath, &have_t, err))
+    return false;
+  if (!read_optional_json (dir, "config.json", &mcfg, mpath, sizeof mpath, &have_m, err))
     {
-      tjson_free (tcfg);
+      if (have_t)
+        tok_json_free (&tcfg);
       return false;
     }
-  t->bos_id = config_token (t, tcfg, "bos_token");
-  t->eos_id = config_token (t, tcfg, "eos_token");
-  long long id;
-  const tjson *bos = tjson_get (mcfg, "bos_token_id");
-  if (t->bos_id < 0 && tjson_int (bos, &id) && id >= 0 && id < (1 << 30))
-    t->bos_id = (int32_t) id;
-  const tjson *eos = tjson_get (mcfg, "eos_token_id");
+  t->bos_id = config_token (t, have_t ? &tcfg : NULL, "bos_token");
+  t->eos_id = config_token (t, have_t ? &tcfg : NULL, "eos_token");
   add_stop (t, t->eos_id);
-  if (eos && eos->type == TJSON_ARRAY)
+  if (have_m)
     {
-      for (size_t i = 0; i < eos->len; i++)
-        if (tjson_int (&eos->items[i], &id) && id >= 0 && id < (1 << 30))
+      int32_t id;
+      uint32_t bos = tok_json_get (&mcfg, tok_json_root (&mcfg), "bos_token_id");
+      if (t->bos_id < 0 && tok_json_id (&mcfg, bos, &id))
+        t->bos_id = id;
+      /* eos_token_id is a number or, in Llama 3 instruct models, a list. */
+      uint32_t eos = tok_json_get (&mcfg, tok_json_root (&mcfg), "eos_token_id");
+      uint32_t e = tok_json_type (&mcfg, eos) == LE_JSON_ARRAY ? tok_json_first (&mcfg, eos) : eos;
+      for (; e != LE_JSON_NONE; e = e == eos ? LE_JSON_NONE : tok_json_next (&mcfg, e))
+        if (tok_json_id (&mcfg, e, &id))
           {
             if (t->eos_id < 0)
-              t->eos_id = (int32_t) id;
-            add_stop (t, (int32_t) id);
+              t->eos_id = id;
+            add_stop (t, id);
           }
-    }
-  else if (tjson_int (eos, &id) && id >= 0 && id < (1 << 30))
-    {
-      if (t->eos_id < 0)
-        t->eos_id = (int32_t) id;
-      add_stop (t, (int32_t) id);
     }
   /* A tokenizer folder without either config (GPT-2 style) still names its BOS and EOS
    * in the post-processor template. */
@@ -557,19 +553,20 @@ load_configs (le_tokenizer *t, const char *dir, bool has_template, le_error *err
       t->eos_id = t->suffix[t->n_suffix - 1];
       add_stop (t, t->eos_id);
     }
-  /* Without a post-processor template, the tokenizer_config flags say what encode adds
-   * (the slow LlamaTokenizer's defaults: BOS yes, EOS no). */
-  if (!has_template && tcfg != NULL)
+  /* Without a post-processor template, the tokenizer_config flags say what encode adds,
+   * as transformers' fast Llama tokenizer does. */
+  if (!has_template && have_t)
     {
-      const tjson *ab = tjson_get (tcfg, "add_bos_token");
-      const tjson *ae = tjson_get (tcfg, "add_eos_token");
-      if (tjson_is_true (ab) && t->bos_id >= 0)
+      uint32_t root = tok_json_root (&tcfg);
+      if (tok_json_true (&tcfg, tok_json_get (&tcfg, root, "add_bos_token")) && t->bos_id >= 0)
         t->prefix[t->n_prefix++] = t->bos_id;
-      if (tjson_is_true (ae) && t->eos_id >= 0)
+      if (tok_json_true (&tcfg, tok_json_get (&tcfg, root, "add_eos_token")) && t->eos_id >= 0)
         t->suffix[t->n_suffix++] = t->eos_id;
     }
-  tjson_free (tcfg);
-  tjson_free (mcfg);
+  if (have_t)
+    tok_json_free (&tcfg);
+  if (have_m)
+    tok_json_free (&mcfg);
   return true;
 }
 
@@ -605,29 +602,31 @@ le_tokenizer_load (const char *path, le_error *err)
         strcpy (dir, ".");
     }
 
-  tjson *root = tjson_parse_file (file, err);
-  if (root == NULL)
+  tok_json doc;
+  if (!tok_json_read (&doc, file, err))
     return NULL;
   le_tokenizer *t = le_calloc (1, sizeof *t, "a tokenizer", err);
   if (t == NULL)
     {
-      tjson_free (root);
+      tok_json_free (&doc);
       return NULL;
     }
   t->bos_id = t->eos_id = t->unk_id = -1;
-  loader l = { t, file, err };
-  bool ok = root->type == TJSON_OBJECT ? true : bad (&l, "the top level is not an object");
-  ok = ok && load_model (&l, tjson_get (root, "model"));
-  ok = ok && load_added_tokens (&l, tjson_get (root, "added_tokens"));
-  ok = ok && load_normalizer (&l, tjson_get (root, "normalizer"));
-  ok = ok && load_pre_tokenizer (&l, tjson_get (root, "pre_tokenizer"));
-  const tjson *dec = tjson_get (root, "decoder");
-  t->has_decoder = dec != NULL && dec->type != TJSON_NULL;
-  ok = ok && load_decoder (&l, dec);
-  const tjson *post = tjson_get (root, "post_processor");
-  ok = ok && load_post_processor (&l, post);
-  ok = ok && load_configs (t, dir, post != NULL && post->type != TJSON_NULL, err);
-  tjson_free (root);
+  loader loader_state = { t, &doc, file, err };
+  loader *l = &loader_state;
+  uint32_t root = tok_json_root (&doc);
+  bool ok = tok_json_type (J, root) == LE_JSON_OBJECT || bad (l, "the top level is not an object");
+  ok = ok && load_model (l, tok_json_get (J, root, "model"));
+  ok = ok && load_added_tokens (l, tok_json_get (J, root, "added_tokens"));
+  ok = ok && load_normalizer (l, tok_json_get (J, root, "normalizer"));
+  ok = ok && load_pre_tokenizer (l, tok_json_get (J, root, "pre_tokenizer"));
+  uint32_t dec = tok_json_get (J, root, "decoder");
+  t->has_decoder = !ABSENT (dec);
+  ok = ok && load_decoder (l, dec);
+  uint32_t post = tok_json_get (J, root, "post_processor");
+  ok = ok && load_post_processor (l, post);
+  ok = ok && load_configs (t, dir, !ABSENT (post), err);
+  tok_json_free (&doc);
   if (!ok)
     {
       le_tokenizer_free (t);
