@@ -1,0 +1,31 @@
+/* trainer-private.h: the state of one run, shared by trainer.c (the loop) and
+ * trainer-state.c (checkpoints). */
+#pragma once
+
+#include "adamw.h"
+#include "metrics-log.h"
+#include "scheduler.h"
+#include "tfevents.h"
+#include "trainer.h"
+
+typedef struct {
+  const le_train_model *model;
+  const le_trainer_options *opt;
+  const le_run_hooks *hooks;
+  le_adamw adamw;
+  le_scheduler sched;
+  int64_t step;              /* optimizer steps done */
+  int64_t epoch;             /* 0-based */
+  int64_t position;          /* micro-batches of this epoch consumed */
+  uint64_t data_seed;
+  uint64_t rng_state[4];     /* {seed, 0, 0, 0}: every draw is keyed by (seed, counter) */
+  float *host_params;        /* (n_train) host copy for checkpoints and the CPU optimizer */
+  float *host_grads;         /* (n_train) */
+  char checkpoints_dir[1100];
+  char resumed_from[1100];
+} trainer_run;
+
+bool trainer_params_to_host (const param_store *ps, float *host);
+bool trainer_save_checkpoint (trainer_run *run, char *out_dir, size_t out_len, le_error *err);
+/* Restores weights, moments, step, data position and RNG from RESUME (see trainer.h). */
+bool trainer_restore (trainer_run *run, const char *resume, le_error *err);
