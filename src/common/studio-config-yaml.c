@@ -4,10 +4,13 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <yaml.h>
 
 #include "studio-config-private.h"
+
+#define MAX_CONFIG_BYTES (4 * 1024 * 1024)
 
 /* Where the YAML came from, for messages; FILE is NULL for studio_config_set(). */
 typedef struct {
@@ -370,12 +373,68 @@ set_syntax_error (yaml_parser_t *parser, const Source *src, GError **error)
   g_set_error_literal (error, STUDIO_CONFIG_ERROR, STUDIO_CONFIG_ERROR_SYNTAX, message->str);
 }
 
+/* libyaml's time grows with the square of the nesting depth of [ and {, so a
+ * hostile "[[[[..." would hang the loader; no config nests more than a few
+ * levels. The scan skips quoted text and comments; plain text with brackets
+ * can only make it stricter, never let deeper nesting through. */
+#define MAX_FLOW_DEPTH 64
+
+static gboolean
+check_flow_depth (const Source *src, GError **error)
+{
+  int depth = 0;
+  gsize line = 0, column = 0;
+  char quote = 0;
+
+  for (gsize i = 0; i < src->len; i++, column++)
+    {
+      char c = src->text[i];
+      if (c == '\n')
+        {
+          line++, column = (gsize) -1;
+          if (quote == 0)
+            continue;
+        }
+      if (quote != 0)
+        {
+          if (c == '\\' && quote == '"')
+            i++, column++;
+          else if (c == quote)
+            quote = 0;
+          continue;
+        }
+      if ((c == '"' || c == '\'') && (i == 0 || strchr (" \t[{,:\n", src->text[i - 1])))
+        quote = c;
+      else if (c == '#' && (i == 0 || src->text[i - 1] == ' ' || src->text[i - 1] == '\t'))
+        {
+          while (i + 1 < src->len && src->text[i + 1] != '\n')
+            i++;
+        }
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > MAX_FLOW_DEPTH)
+            {
+              yaml_mark_t mark = { i, line, column };
+              set_error_at (error, src, mark, STUDIO_CONFIG_ERROR_SYNTAX,
+                            _("values are nested more than %d levels deep"), MAX_FLOW_DEPTH);
+              return FALSE;
+            }
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return TRUE;
+}
+
 /* Loads the single YAML document of SRC into DOC. */
 static gboolean
 load_document (const Source *src, yaml_document_t *doc, GError **error)
 {
   yaml_parser_t parser;
   gboolean ok = FALSE;
+
+  if (!check_flow_depth (src, error))
+    return FALSE;
 
   yaml_parser_initialize (&parser);
   yaml_parser_set_input_string (&parser, (const unsigned char *) src->text, src->len);
@@ -548,6 +607,15 @@ studio_config_load (const char *path, GError **error)
 
   g_return_val_if_fail (path != NULL, NULL);
 
+  /* A config is a few kilobytes; anything huge is the wrong file. */
+  GStatBuf st;
+  if (g_stat (path, &st) == 0 && st.st_size > MAX_CONFIG_BYTES)
+    {
+      g_set_error (error, STUDIO_CONFIG_ERROR, STUDIO_CONFIG_ERROR_IO,
+                   _("%s is %lld bytes, too large to be a training config (at most %d)"),
+                   path, (long long) st.st_size, MAX_CONFIG_BYTES);
+      return NULL;
+    }
   if (!g_file_get_contents (path, &contents, &len, &local))
     {
       g_set_error (error, STUDIO_CONFIG_ERROR, STUDIO_CONFIG_ERROR_IO,

@@ -449,10 +449,49 @@ test_bad_yaml (void)
   g_autofree char *m7 = load_fails ("? [a]\n: 3\n", STUDIO_CONFIG_ERROR_SYNTAX);
   assert_contains (m7, "plain name");
 
+  /* Hostile nesting is refused at once (libyaml would take minutes). */
+  g_autoptr (GString) deep = g_string_new ("sample_prompts: ");
+  for (int i = 0; i < 100000; i++)
+    g_string_append (deep, "[");
+  g_autofree char *m8 = load_fails (deep->str, STUDIO_CONFIG_ERROR_SYNTAX);
+  assert_contains (m8, "config.yaml:1:81: values are nested more than 64 levels deep");
+  /* Brackets inside quotes and comments are text. */
+  g_autoptr (GString) quoted = g_string_new ("output_name: \"");
+  for (int i = 0; i < 100; i++)
+    g_string_append (quoted, "[{");
+  g_string_append (quoted, "\"  # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n");
+  g_autoptr (StudioConfig) brackets = load_ok (quoted->str, NULL);
+  g_assert_cmpuint (strlen (studio_config_get_string (brackets, "output_name")), ==, 200);
+
   g_autoptr (GError) error = NULL;
   g_assert_null (studio_config_load ("/nonexistent/dir/config.yaml", &error));
   g_assert_error (error, STUDIO_CONFIG_ERROR, STUDIO_CONFIG_ERROR_IO);
   assert_contains (error->message, "/nonexistent/dir/config.yaml");
+  g_clear_error (&error);
+
+  /* A huge file is the wrong file, refused before it is read. */
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *big = g_build_filename (dir, "big.yaml", NULL);
+  g_autofree char *filler = g_strnfill (5 * 1024 * 1024, '#');
+  write_file (dir, "big.yaml", filler);
+  g_assert_null (studio_config_load (big, &error));
+  g_assert_error (error, STUDIO_CONFIG_ERROR, STUDIO_CONFIG_ERROR_IO);
+  assert_contains (error->message, "too large");
+  remove_tree (dir);
+}
+
+/* The demo project's config, which the README's first command opens. */
+static void
+test_demo_config (void)
+{
+  g_autofree char *path = g_test_build_filename (G_TEST_DIST, "..", "data", "demo",
+                                                 "config.yaml", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (StudioConfig) config = studio_config_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (config->task_type, ==, STUDIO_TASK_IMAGE_LORA);
+  g_assert_true (g_str_has_suffix (config->train_data_dir, "/demo/dataset"));
+  g_assert_cmpint (config->lora_rank, >, 0);
 }
 
 static void
@@ -1042,6 +1081,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/tab-indentation", test_tab_indentation);
   g_test_add_func ("/config/duplicate-key", test_duplicate_key);
   g_test_add_func ("/config/bad-yaml", test_bad_yaml);
+  g_test_add_func ("/config/demo-config", test_demo_config);
   g_test_add_func ("/config/scientific-numbers", test_scientific_numbers);
   g_test_add_func ("/config/quoted-and-null", test_quoted_and_null);
   g_test_add_func ("/config/article-configs", test_article_configs);
