@@ -298,6 +298,8 @@ static const tok_added *
 added_at (const le_tokenizer *t, const char *s, size_t n)
 {
   const tok_added *best = NULL;
+  if (!t->added_first_byte[(unsigned char) s[0]])
+    return NULL;
   for (size_t i = 0; i < t->n_added; i++)
     {
       const tok_added *a = &t->added[i];

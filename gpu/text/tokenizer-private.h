@@ -51,8 +51,9 @@ struct le_tokenizer {
   tok_dec_step *decs;
   size_t n_decs;
   bool has_decoder;
-  tok_added *added;       /* sorted by nothing; matched longest first */
+  tok_added *added;       /* matched longest first */
   size_t n_added;
+  bool added_first_byte[256]; /* which bytes start an added token: most positions skip */
 
   int32_t prefix[8], suffix[8]; /* what add_special puts around the tokens */
   size_t n_prefix, n_suffix;

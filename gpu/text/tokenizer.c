@@ -400,6 +400,7 @@ load_added_tokens (loader *l, uint32_t list)
       d->len = n;
       d->id = id;
       d->special = tok_json_true (J, tok_json_get (J, a, "special"));
+      t->added_first_byte[(unsigned char) content[0]] = true;
       t->n_added++;
     }
   return true;
