@@ -280,6 +280,51 @@ studio_config_edit_distance (const char *a, const char *b)
   return result;
 }
 
+/* Names that kohya's sd-scripts, diffusers and PEFT scripts use for our keys:
+ * people bring configs from there, and edit distance alone would not find
+ * "network_dim" in "lora_rank". */
+static const struct {
+  const char *alias;
+  const char *key;
+} aliases[] = {
+  { "network_dim", "lora_rank" },
+  { "rank", "lora_rank" },
+  { "r", "lora_rank" },
+  { "network_alpha", "lora_alpha" },
+  { "alpha", "lora_alpha" },
+  { "network_dropout", "lora_dropout" },
+  { "dropout", "lora_dropout" },
+  { "train_batch_size", "batch_size" },
+  { "per_device_train_batch_size", "batch_size" },
+  { "max_train_epochs", "epochs" },
+  { "num_train_epochs", "epochs" },
+  { "lr", "learning_rate" },
+  { "unet_lr", "learning_rate" },
+  { "optimizer_type", "optimizer" },
+  { "lr_scheduler", "scheduler" },
+  { "lr_scheduler_type", "scheduler" },
+  { "lr_warmup_steps", "warmup_steps" },
+  { "lr_scheduler_num_cycles", "num_cycles" },
+  { "pretrained_model_name_or_path", "base_model" },
+  { "model_name_or_path", "base_model" },
+  { "train_data", "train_data_dir" },
+  { "instance_data_dir", "train_data_dir" },
+  { "dataset_dir", "train_data_dir" },
+  { "data_dir", "train_data_dir" },
+  { "logging_dir", "log_dir" },
+  { "save_every_n_steps", "save_steps" },
+  { "max_seq_length", "sequence_length" },
+  { "max_length", "sequence_length" },
+  { "cutoff_len", "sequence_length" },
+  { "caption_dropout_rate", "caption_dropout" },
+  { "gradient_accumulation", "gradient_accumulation_steps" },
+  { "conv_dim", "conv_rank" },
+  { "sample_every_n_steps", "sample_every" },
+  { "sample_prompt", "sample_prompts" },
+  { "flip_aug", "random_flip" },
+  { "num_repeats", "repeats" },
+};
+
 const char *
 studio_config_nearest_key (const char *name)
 {
@@ -287,6 +332,11 @@ studio_config_nearest_key (const char *name)
   guint best_distance = G_MAXUINT;
 
   g_return_val_if_fail (name != NULL, NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (aliases); i++)
+    if (g_ascii_strcasecmp (name, aliases[i].alias) == 0
+        && studio_config_key_lookup (aliases[i].key) != NULL)
+      return aliases[i].key;
 
   for (const StudioConfigKey *k = keys; k->name != NULL; k++)
     {

@@ -384,6 +384,12 @@ test_unknown_key (void)
   g_assert_cmpstr (studio_config_nearest_key ("optimiser"), ==, "optimizer");
   g_assert_cmpstr (studio_config_nearest_key ("LORA_RANK"), ==, "lora_rank");
   g_assert_null (studio_config_nearest_key ("completely_unrelated_words"));
+  /* Names from kohya's and Hugging Face's scripts point to ours. */
+  g_assert_cmpstr (studio_config_nearest_key ("network_dim"), ==, "lora_rank");
+  g_assert_cmpstr (studio_config_nearest_key ("lr_scheduler"), ==, "scheduler");
+  g_assert_cmpstr (studio_config_nearest_key ("pretrained_model_name_or_path"), ==, "base_model");
+  g_autofree char *m4 = load_fails ("network_alpha: 16\n", STUDIO_CONFIG_ERROR_UNKNOWN_KEY);
+  g_assert_cmpstr (m4, ==, "config.yaml:1:1: unknown key “network_alpha”; did you mean “lora_alpha”?");
 
   /* The file name in messages is the one the caller gave. */
   g_autofree char *dir = make_tmpdir ();
