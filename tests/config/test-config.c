@@ -486,6 +486,52 @@ test_bad_yaml (void)
   remove_tree (dir);
 }
 
+/* Broken files of every kind: each either loads or fails with a message that
+ * names the place; none crashes (run under ASan/Valgrind to see the rest). */
+static void
+test_mutations (void)
+{
+  g_autoptr (GRand) rand = g_rand_new_with_seed (1234);
+  static const char pieces[] = "\t\n :-[]{}#\"'~,?&*!|>%@`\\\xff\xc3";
+  static const char *const sources[] = { article_image, article_text,
+    "sample_prompts:\n  - a\n  - prompt: b\n    seed: 3\ntarget_modules: [a, b]\n" };
+  guint loaded = 0, failed = 0;
+
+  for (int round = 0; round < 3000; round++)
+    {
+      const char *source = sources[round % G_N_ELEMENTS (sources)];
+      g_autofree char *text = g_strdup (source);
+      gsize len = strlen (text);
+      int edits = g_rand_int_range (rand, 1, 4);
+      for (int e = 0; e < edits; e++)
+        text[g_rand_int_range (rand, 0, len)] = pieces[g_rand_int_range (rand, 0, sizeof pieces - 1)];
+      if (round % 7 == 0)
+        text[g_rand_int_range (rand, 0, len)] = '\0';   /* cut short */
+
+      g_autoptr (GError) error = NULL;
+      g_autoptr (StudioConfig) config = studio_config_load_from_data (text, -1, "/p", &error);
+      if (config != NULL)
+        {
+          g_assert_no_error (error);
+          g_autofree char *yaml = studio_config_to_yaml (config);
+          g_autoptr (StudioConfig) again = studio_config_load_from_data (yaml, -1, "/p", &error);
+          g_assert_no_error (error);
+          loaded++;
+        }
+      else
+        {
+          g_assert_nonnull (error);
+          g_assert_true (error->domain == STUDIO_CONFIG_ERROR);
+          if (!g_str_has_prefix (error->message, "config.yaml:"))
+            g_error ("message without a place: %s\nfor:\n%s", error->message, text);
+          failed++;
+        }
+    }
+  /* Both outcomes happened, so the test tried something. */
+  g_assert_cmpuint (loaded, >, 100);
+  g_assert_cmpuint (failed, >, 100);
+}
+
 /* The demo project's config, which the README's first command opens. */
 static void
 test_demo_config (void)
@@ -1088,6 +1134,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/duplicate-key", test_duplicate_key);
   g_test_add_func ("/config/bad-yaml", test_bad_yaml);
   g_test_add_func ("/config/demo-config", test_demo_config);
+  g_test_add_func ("/config/mutations", test_mutations);
   g_test_add_func ("/config/scientific-numbers", test_scientific_numbers);
   g_test_add_func ("/config/quoted-and-null", test_quoted_and_null);
   g_test_add_func ("/config/article-configs", test_article_configs);
