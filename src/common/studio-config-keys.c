@@ -354,3 +354,69 @@ studio_config_nearest_key (const char *name)
     return NULL;
   return best;
 }
+
+static char *
+format_bound (const StudioConfigKey *key, double v)
+{
+  if (key->type == STUDIO_VALUE_INT)
+    return g_strdup_printf ("%.0f", v);
+  return studio_config_format_number (v);
+}
+
+char *
+studio_config_key_values_text (const StudioConfigKey *key)
+{
+  g_return_val_if_fail (key != NULL, NULL);
+
+  switch (key->type)
+    {
+    case STUDIO_VALUE_INT:
+    case STUDIO_VALUE_NUMBER:
+      {
+        g_autofree char *lo = format_bound (key, key->min);
+        g_autofree char *hi = format_bound (key, key->max);
+        return g_strdup_printf (key->type == STUDIO_VALUE_INT
+                                ? _("a whole number from %s to %s")
+                                : _("a number from %s to %s"), lo, hi);
+      }
+    case STUDIO_VALUE_BOOL:
+      return g_strdup (_("true or false"));
+    case STUDIO_VALUE_ENUM:
+      {
+        g_autofree char *list = g_strjoinv (", ", (char **) key->choices);
+        return g_strdup_printf (_("one of %s"), list);
+      }
+    case STUDIO_VALUE_PATH:
+      return g_strdup (_("a file or folder, relative to the config's folder"));
+    case STUDIO_VALUE_STRING_LIST:
+      return g_strdup (_("a list of names"));
+    case STUDIO_VALUE_SAMPLE_PROMPTS:
+      return g_strdup (_("a list of prompts"));
+    case STUDIO_VALUE_STRING:
+    default:
+      return g_strdup (_("a text"));
+    }
+}
+
+char *
+studio_config_reference (void)
+{
+  GString *out = g_string_new (NULL);
+  int group = -1;
+
+  for (const StudioConfigKey *k = keys; k->name; k++)
+    {
+      if ((int) k->group != group)
+        {
+          group = k->group;
+          g_string_append_printf (out, "%s%s:\n", out->len ? "\n" : "",
+                                  studio_config_group_title (k->group));
+        }
+      g_autofree char *values = studio_config_key_values_text (k);
+      const char *only = k->tasks == STUDIO_KEY_IMAGE ? _(" (image-lora only)")
+                         : k->tasks == STUDIO_KEY_TEXT ? _(" (text-generation only)") : "";
+      g_string_append_printf (out, "  %s: %s%s\n      %s\n", k->name, values, only,
+                              _(k->help));
+    }
+  return g_string_free (out, FALSE);
+}

@@ -56,14 +56,6 @@ studio_config_format_number (double v)
   return g_strdup (buf);
 }
 
-/* Integers that appear in messages: 1e9 reads better as 1000000000. */
-static char *
-format_bound (const StudioConfigKey *key, double v)
-{
-  if (key->type == STUDIO_VALUE_INT)
-    return g_strdup_printf ("%.0f", v);
-  return studio_config_format_number (v);
-}
 
 static gboolean
 parse_double (const char *text, double *out)
@@ -107,13 +99,9 @@ expand_home (const char *text)
 static char *
 range_error (const StudioConfigKey *key, const char *text, GError **error)
 {
-  g_autofree char *lo = format_bound (key, key->min);
-  g_autofree char *hi = format_bound (key, key->max);
+  g_autofree char *allowed = studio_config_key_values_text (key);
   g_set_error (error, STUDIO_CONFIG_ERROR, STUDIO_CONFIG_ERROR_RANGE,
-               key->type == STUDIO_VALUE_INT
-               ? _("“%s” must be a whole number from %s to %s, not “%s”")
-               : _("“%s” must be a number from %s to %s, not “%s”"),
-               key->name, lo, hi, text);
+               _("“%s” must be %s, not “%s”"), key->name, allowed, text);
   return NULL;
 }
 

@@ -79,6 +79,12 @@ const char *studio_config_nearest_key (const char *name);
 const char *studio_config_key_default (const StudioConfigKey *key, StudioTaskType task);
 /* Added: translated title of a group ("Model", "Dataset", ...). */
 const char *studio_config_group_title (StudioKeyGroup group);
+/* Added: what KEY accepts, in words ("a whole number from 1 to 1024", "one of
+ * AdamW, Adam, SGD"), for help texts and the app's tooltips. Free with g_free. */
+char *studio_config_key_values_text (const StudioConfigKey *key);
+/* Added: every key by group with what it accepts and its help sentence, for
+ * `lora-engine train --help` and help/. Free with g_free. */
+char *studio_config_reference (void);
 /* Added: "image-lora" or "text-generation". */
 const char *studio_config_task_name (StudioTaskType task);
 

@@ -158,6 +158,22 @@ test_table (void)
       g_assert_true (k->core);
     }
   g_assert_null (studio_config_key_lookup ("lora_rnak"));
+
+  /* The reference for --help and help/ lists every key with what it accepts. */
+  g_autofree char *reference = studio_config_reference ();
+  for (const StudioConfigKey *k = studio_config_keys (); k->name; k++)
+    {
+      g_autofree char *line = g_strdup_printf ("\n  %s: ", k->name);
+      assert_contains (reference, line);
+    }
+  assert_contains (reference, "\nOptimisation:\n");
+  assert_contains (reference, "  lora_rank: a whole number from 1 to 1024\n");
+  assert_contains (reference, "  scheduler: one of cosine, constant, linear, "
+                              "cosine_with_restarts, constant_with_warmup\n");
+  assert_contains (reference, "  sequence_length: a whole number from 8 to 32768 "
+                              "(text-generation only)\n");
+  g_autofree char *lr = studio_config_key_values_text (studio_config_key_lookup ("learning_rate"));
+  g_assert_cmpstr (lr, ==, "a number from 1.0e-10 to 1");
   g_assert_cmpint (studio_config_key_lookup ("learning_rate")->type, ==, STUDIO_VALUE_NUMBER);
 }
 
@@ -401,6 +417,20 @@ test_unknown_key (void)
                                                "“epochs”?", path);
   g_assert_cmpstr (error->message, ==, expected);
   remove_tree (dir);
+}
+
+static void
+test_bad_value_messages (void)
+{
+  g_autofree char *m1 = load_fails ("epochs: 3\nlora_rank: 0\n", STUDIO_CONFIG_ERROR_RANGE);
+  g_assert_cmpstr (m1, ==, "config.yaml:2:12: “lora_rank” must be a whole number from 1 to "
+                           "1024, not “0”");
+  g_autofree char *m2 = load_fails ("scheduler: cosin\n", STUDIO_CONFIG_ERROR_RANGE);
+  g_assert_cmpstr (m2, ==, "config.yaml:1:12: “scheduler” must be one of cosine, constant, "
+                           "linear, cosine_with_restarts, constant_with_warmup, not “cosin”");
+  g_autofree char *m3 = load_fails ("learning_rate: fast\n", STUDIO_CONFIG_ERROR_TYPE);
+  g_assert_cmpstr (m3, ==, "config.yaml:1:16: “learning_rate” must be a number (like 0.5 or "
+                           "1e-4), not “fast”");
 }
 
 static void
@@ -1130,6 +1160,7 @@ main (int argc, char **argv)
   g_test_add_func ("/config/every-key-parses", test_every_key_parses);
   g_test_add_func ("/config/every-key-rejects", test_every_key_rejects);
   g_test_add_func ("/config/unknown-key", test_unknown_key);
+  g_test_add_func ("/config/bad-value-messages", test_bad_value_messages);
   g_test_add_func ("/config/tab-indentation", test_tab_indentation);
   g_test_add_func ("/config/duplicate-key", test_duplicate_key);
   g_test_add_func ("/config/bad-yaml", test_bad_yaml);
