@@ -30,5 +30,9 @@ int cmd_check (int argc, char **argv);
 int cmd_devices (int argc, char **argv);
 int cmd_serve (int argc, char **argv);
 int cmd_train (int argc, char **argv);
+int cmd_eval (int argc, char **argv);
+int cmd_generate (int argc, char **argv);
+int cmd_merge (int argc, char **argv);
+int cmd_fixture (int argc, char **argv);
 /* The commands later issues fill in: prints what is missing, exit CLI_EXIT_USAGE. */
 int cmd_not_built (const CliCommand *command, int argc, char **argv);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <dirent.h>
 
+#include "lora-peft.h"
 #include "safetensors.h"
 
 const char *const llama_linear_names[LLAMA_N_LINEAR] = {
@@ -356,4 +357,18 @@ int64_t
 llama_n_lora_params (const llama_model *m)
 {
   return m->lora ? m->lora->ps->n_train : 0;
+}
+
+bool
+llama_lora_load_adapter (llama_model *m, const char *dir, le_error *err)
+{
+  peft_adapter_config ac;
+  if (!peft_adapter_config_load (dir, &ac, err))
+    return false;
+  bool ok = llama_lora_attach (m, (const char *const *) ac.target_modules, ac.rank,
+                               (float) ac.alpha, (float) ac.dropout, 0, err);
+  if (!ok)
+    le_error_prefix (err, "%s/adapter_config.json: ", dir);
+  peft_adapter_config_clear (&ac);
+  return ok && peft_adapter_load_weights (m->lora, dir, err);
 }

@@ -71,6 +71,10 @@ void llama_model_free (llama_model *m);
  * A from seeded Kaiming-uniform, B zero. */
 bool llama_lora_attach (llama_model *m, const char *const *targets, int rank, float alpha,
                         float dropout, uint64_t seed, le_error *err);
+/* Attaches the PEFT adapter of folder DIR (adapter_config.json: r, lora_alpha,
+ * target_modules; adapter_model.safetensors: the weights), for eval, generate and resume.
+ * Errors name the file and tensor. */
+bool llama_lora_load_adapter (llama_model *m, const char *dir, le_error *err);
 /* PEFT name of layer L's module K: "base_model.model.model.layers.L.self_attn.q_proj". */
 void llama_lora_name (char *buf, size_t n, int layer, int k);
 

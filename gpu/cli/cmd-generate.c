@@ -1,0 +1,191 @@
+/* cmd-generate.c: `lora-engine generate --config C [--adapter DIR] --prompt P ...`: text
+ * from a LLaMA-family model (and adapter): greedy at temperature 0, else sampling with
+ * temperature and top-p from a seeded generator. Prints the prompt and its continuation. */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "ops.h"
+#include "text-session.h"
+
+static uint64_t
+next_u64 (uint64_t *s)
+{
+  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+typedef struct {
+  float p;
+  int32_t id;
+} candidate;
+
+static int
+by_prob_desc (const void *a, const void *b)
+{
+  float pa = ((const candidate *) a)->p, pb = ((const candidate *) b)->p;
+  if (pa != pb)
+    return pa < pb ? 1 : -1;
+  return ((const candidate *) a)->id - ((const candidate *) b)->id;
+}
+
+/* The next token from LOGITS // (V). */
+static int32_t
+pick (const float *logits, int64_t v, double temperature, double top_p, uint64_t *rng,
+      candidate *c)
+{
+  int32_t best = 0;
+  for (int64_t i = 1; i < v; i++)
+    if (logits[i] > logits[best])
+      best = (int32_t) i;
+  if (temperature <= 0)
+    return best;
+  double sum = 0;
+  for (int64_t i = 0; i < v; i++)
+    {
+      c[i].id = (int32_t) i;
+      c[i].p = (float) exp ((logits[i] - logits[best]) / temperature);
+      sum += c[i].p;
+    }
+  qsort (c, (size_t) v, sizeof *c, by_prob_desc);
+  /* nucleus: the smallest set of most likely tokens whose mass reaches top_p */
+  int64_t keep = 0;
+  double mass = 0;
+  while (keep < v && (keep == 0 || mass < top_p * sum))
+    mass += c[keep++].p;
+  double u = (double) (next_u64 (rng) >> 11) * (1.0 / 9007199254740992.0) * mass;
+  for (int64_t i = 0; i < keep; i++)
+    {
+      u -= c[i].p;
+      if (u < 0)
+        return c[i].id;
+    }
+  return c[keep - 1].id;
+}
+
+int
+cmd_generate (int argc, char **argv)
+{
+  g_autofree char *config_path = NULL;
+  g_autofree char *adapter = NULL;
+  g_autofree char *device = NULL;
+  g_autofree char *prompt = NULL;
+  int max_tokens = 64;
+  double temperature = 0.7, top_p = 0.9;
+  gint64 seed = 42;
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+      "The training config (YAML, task_type text-generation)", "FILE" },
+    { "adapter", 'a', 0, G_OPTION_ARG_FILENAME, &adapter,
+      "A PEFT adapter folder", "DIR" },
+    { "prompt", 'p', 0, G_OPTION_ARG_STRING, &prompt, "The text to continue", "TEXT" },
+    { "max-tokens", 'n', 0, G_OPTION_ARG_INT, &max_tokens,
+      "Most tokens to generate (default 64)", "N" },
+    { "temperature", 't', 0, G_OPTION_ARG_DOUBLE, &temperature,
+      "Sampling temperature; 0 picks the most likely token (default 0.7)", "T" },
+    { "top-p", 0, 0, G_OPTION_ARG_DOUBLE, &top_p,
+      "Sample from the most likely tokens holding this share of probability (default 0.9)",
+      "P" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of the sampling (default 42)", "S" },
+    { "device", 0, 0, G_OPTION_ARG_STRING, &device,
+      "auto, cpu or cuda (default: the config's device)", "DEVICE" },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new ("- generate text");
+  g_option_context_set_summary (context,
+    "Continues --prompt with the config's base_model (and --adapter), and prints the text.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!cli_parse_options (context, &argc, &argv))
+    return CLI_EXIT_USAGE;
+  if (config_path == NULL || prompt == NULL)
+    {
+      fprintf (stderr, "%s: --config FILE and --prompt TEXT are required (see %s --help)\n",
+               argv[0], argv[0]);
+      return CLI_EXIT_USAGE;
+    }
+  if (max_tokens < 0 || max_tokens > 100000 || !(temperature >= 0) || !(top_p > 0)
+      || top_p > 1)
+    {
+      fprintf (stderr, "%s: --max-tokens 0 to 100000, --temperature >= 0 and --top-p in "
+               "(0, 1] please\n", argv[0]);
+      return CLI_EXIT_USAGE;
+    }
+  TextSession s;
+  if (!text_session_open (&s, argv[0], config_path, adapter, device))
+    {
+      text_session_close (&s);
+      return CLI_EXIT_PROBLEMS;
+    }
+  le_error err = { 0 };
+  int status = CLI_EXIT_PROBLEMS;
+  graph *g = NULL;
+  int32_t *ids = NULL, *prompt_ids = NULL;
+  float *logits = NULL;
+  candidate *cands = NULL;
+  char *text = NULL;
+  size_t n_prompt = 0;
+  int64_t v = s.model->cfg.vocab;
+  if (!le_tokenizer_encode (s.tok, prompt, strlen (prompt), false, &prompt_ids, &n_prompt,
+                            &err))
+    goto out;
+  int64_t cap = 1 + (int64_t) n_prompt + max_tokens;
+  ids = malloc ((size_t) cap * sizeof *ids);
+  logits = malloc ((size_t) v * sizeof *logits);
+  cands = malloc ((size_t) v * sizeof *cands);
+  g = graph_new (s.be, &err);
+  if (ids == NULL || logits == NULL || cands == NULL || g == NULL)
+    {
+      if (err.code == LE_OK)
+        le_fail (&err, LE_ERR_MEMORY, "out of memory");
+      goto out;
+    }
+  graph_set_grad_enabled (g, false);
+  graph_set_training (g, false);
+  /* BOS + prompt, as every training sample starts */
+  int64_t n = 0;
+  if (le_tokenizer_bos_id (s.tok) >= 0)
+    ids[n++] = le_tokenizer_bos_id (s.tok);
+  memcpy (ids + n, prompt_ids, n_prompt * sizeof *ids);
+  n += (int64_t) n_prompt;
+  int64_t first_new = n;
+  uint64_t rng = (uint64_t) seed;
+  /* No KV cache yet: each step runs the whole sequence, fine for the lengths generated
+   * while checking an adapter. */
+  for (int step = 0; step < max_tokens && n < s.model->cfg.max_positions; step++)
+    {
+      graph_reset (g);
+      tensor *out = llama_forward_logits (s.model, g, ids, 1, n, true);   // (1, 1, V)
+      if (out == NULL || !graph_to_host (g, out, logits, &err))
+        {
+          graph_take_error (g, &err);
+          goto out;
+        }
+      int32_t next = pick (logits, v, temperature, top_p, &rng, cands);
+      if (le_tokenizer_is_eos (s.tok, next))
+        break;
+      ids[n++] = next;
+    }
+  (void) first_new;
+  text = le_tokenizer_decode (s.tok, ids, (size_t) n, true, &err);
+  if (text == NULL)
+    goto out;
+  printf ("%s\n", text);
+  status = CLI_EXIT_OK;
+out:
+  if (status != CLI_EXIT_OK)
+    fprintf (stderr, "%s: %s\n", argv[0], err.message);
+  free (text);
+  free (ids);
+  free (prompt_ids);
+  free (logits);
+  free (cands);
+  graph_free (g);
+  text_session_close (&s);
+  return status;
+}
