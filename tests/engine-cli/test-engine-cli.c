@@ -50,9 +50,9 @@ run_argv (Result *r, const char *const *args)
 
 #define RUN(r, ...) run_argv (r, (const char *const[]) { __VA_ARGS__, NULL })
 
-static const char *const built_commands[] = { "check", "devices", "serve", "train", NULL };
-static const char *const later_commands[] = { "eval", "generate", "merge", "fixture",
-                                              "sample", "inspect", "caption", NULL };
+static const char *const built_commands[] = { "check", "devices", "serve", "train", "eval",
+                                              "generate", "merge", "fixture", NULL };
+static const char *const later_commands[] = { "sample", "inspect", "caption", NULL };
 
 static void
 test_version (void)
