@@ -283,15 +283,23 @@ le_clip_tokenizer_load (const char *path, le_error *err)
 le_clip_tokenizer *
 le_clip_tokenizer_load_first (const char *const *paths, size_t n_paths, le_error *err)
 {
-  char looked[700] = "";
+  char looked[900] = "";
   size_t used = 0;
   for (size_t i = 0; i < n_paths; i++)
     {
       struct stat st;
+      char inner[4200];
       if (paths[i] == NULL)
         continue;
-      if (stat (paths[i], &st) == 0)
-        return le_clip_tokenizer_load (paths[i], err); /* it exists: its errors matter */
+      /* A file, or a folder with the files (directly or in tokenizer/), is the one: its
+       * errors matter. An empty or unrelated folder is passed over. */
+      bool usable = stat (paths[i], &st) == 0 && S_ISREG (st.st_mode);
+      snprintf (inner, sizeof inner, "%s/vocab.json", paths[i]);
+      usable = usable || is_file (inner);
+      snprintf (inner, sizeof inner, "%s/tokenizer/vocab.json", paths[i]);
+      usable = usable || is_file (inner);
+      if (usable)
+        return le_clip_tokenizer_load (paths[i], err);
       int w = snprintf (looked + used, sizeof looked - used, "%s%s", used ? ", " : "", paths[i]);
       if (w > 0)
         used = used + (size_t) w < sizeof looked ? used + (size_t) w : sizeof looked - 1;

@@ -32,6 +32,13 @@ le_clip_tokenizer *le_clip_tokenizer_load (const char *path, le_error *err);
  * a tokenizer, the error lists every place looked at. */
 le_clip_tokenizer *le_clip_tokenizer_load_first (const char *const *paths, size_t n_paths,
                                                  le_error *err);
+/* Where SD 1.5 training looks, in order: CONFIGURED (the config's tokenizer path; may be
+ * NULL), MODEL (a diffusers folder's tokenizer/, or the folder next to a single-file
+ * checkpoint; may be NULL), then the Hugging Face cache ($HF_HUB_CACHE, $HF_HOME/hub or
+ * ~/.cache/huggingface/hub): openai/clip-vit-large-patch14 and the SD 1.5 repositories'
+ * tokenizer/. The error of a miss lists every place. */
+le_clip_tokenizer *le_clip_tokenizer_find (const char *configured, const char *model,
+                                           le_error *err);
 void le_clip_tokenizer_free (le_clip_tokenizer *tok);
 
 /* TEXT (UTF-8, NUL-terminated) to exactly LE_CLIP_CONTEXT ids: start, tokens cut to fit,

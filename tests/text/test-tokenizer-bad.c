@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char dir[256];
@@ -188,6 +189,44 @@ test_bad_files (void)
           "CLIP: no start/end tokens: %s", err.message);
   remove_file ("vocab.json");
   remove_file ("merges.txt");
+
+  /* The search: nothing anywhere names the configured path, the model's tokenizer/ and
+   * the cache; a tokenizer in the Hugging Face cache (HF_HOME) is then found. */
+  char home[512], snap[700], path[800];
+  snprintf (home, sizeof home, "%s/hf", dir);
+  setenv ("HF_HOME", home, 1);
+  unsetenv ("HF_HUB_CACHE");
+  clip = le_clip_tokenizer_find ("/nonexistent/tok", "/nonexistent/sd15.safetensors", &err);
+  tap_ok (clip == NULL && strstr (err.message, "/nonexistent/tok, /nonexistent/tokenizer, ")
+          && strstr (err.message, "/hf/hub/models--openai--clip-vit-large-patch14/snapshots"),
+          "CLIP search names every place: %s", err.message);
+  const char *parts[] = { "/hf", "/hf/hub", "/hf/hub/models--openai--clip-vit-large-patch14",
+                          "/hf/hub/models--openai--clip-vit-large-patch14/snapshots",
+                          "/hf/hub/models--openai--clip-vit-large-patch14/snapshots/abc123" };
+  for (size_t i = 0; i < 5; i++)
+    {
+      snprintf (snap, sizeof snap, "%s%s", dir, parts[i]);
+      mkdir (snap, 0700);
+    }
+  snprintf (path, sizeof path, "%s/vocab.json", snap);
+  FILE *vf = fopen (path, "w");
+  fputs ("{\"a</w>\": 0, \"b</w>\": 1, \"a\": 2, \"ab</w>\": 3, \"<|startoftext|>\": 4, "
+         "\"<|endoftext|>\": 5}", vf);
+  fclose (vf);
+  snprintf (path, sizeof path, "%s/merges.txt", snap);
+  vf = fopen (path, "w");
+  fputs ("#version: 0.2\na b</w>\n", vf);
+  fclose (vf);
+  clip = le_clip_tokenizer_find (NULL, "/nonexistent/sd15.safetensors", &err);
+  int32_t ids[LE_CLIP_CONTEXT];
+  bool found = clip && le_clip_tokenizer_encode (clip, "AB", ids, NULL, &err);
+  tap_ok (found && ids[0] == 4 && ids[1] == 3 && ids[2] == 5 && ids[76] == 5,
+          "CLIP tokenizer found in the Hugging Face cache and used: %s", clip ? "" : err.message);
+  le_clip_tokenizer_free (clip);
+  snprintf (path, sizeof path, "rm -rf '%s/hf'", dir);
+  if (system (path) != 0)
+    printf ("# could not remove %s/hf\n", dir);
+
   /* A gzip file cut short. */
   char gz[512];
   snprintf (gz, sizeof gz, "%s/bpe.txt.gz", dir);
