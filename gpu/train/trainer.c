@@ -304,7 +304,7 @@ loop (trainer_ctx *c, le_trainer_result *result, le_error *err)
           if (kept[0] != '\0')
             {
               size_t len = strlen (e.message);
-              snprintf (e.message + len, sizeof e.message - len, " (last good checkpoint: %s)",
+              snprintf (e.message + len, sizeof e.message - len, " (last good checkpoint: %.900s)",
                         kept);
             }
           return fail (c, error_code_word (&e), &e, err);
