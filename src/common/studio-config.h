@@ -134,6 +134,8 @@ typedef struct {
 
 StudioConfig *studio_config_new_default (StudioTaskType task);
 StudioConfig *studio_config_load (const char *path, GError **error);
+/* Messages name the text "config.yaml"; relative paths resolve against BASE_DIR,
+ * or stay relative when it is NULL (the first save resolves them). */
 StudioConfig *studio_config_load_from_data (const char *yaml, gssize len,
                                             const char *base_dir, GError **error);
 /* Writes atomically (temporary file, fsync, rename); round-trips every value.
