@@ -5,7 +5,7 @@
 #include <glib/gi18n.h>
 
 #include "studio-config-summary.h"
-#include "studio-dataset-summary.h"
+#include "studio-dataset-view.h"
 #include "studio-project-view.h"
 #include "studio-runs-summary.h"
 
@@ -14,7 +14,7 @@ struct _StudioProjectView
   AdwBin parent_instance;
 
   AdwViewStack         *stack;
-  StudioDatasetSummary *dataset_summary;
+  StudioDatasetView    *dataset_view;
   StudioConfigSummary  *config_summary;
   StudioRunsSummary    *runs_summary;
 
@@ -31,7 +31,7 @@ studio_project_view_set_project (StudioProjectView *self, StudioProject *project
 
   g_set_object (&self->project, project);
   studio_config_summary_set_config (self->config_summary, studio_project_get_config (project));
-  studio_dataset_summary_set_config (self->dataset_summary, studio_project_get_config (project));
+  studio_dataset_view_set_project (self->dataset_view, project);
   studio_runs_summary_set_project (self->runs_summary, project);
 }
 
@@ -40,6 +40,13 @@ studio_project_view_get_project (StudioProjectView *self)
 {
   g_return_val_if_fail (STUDIO_IS_PROJECT_VIEW (self), NULL);
   return self->project;
+}
+
+StudioDatasetView *
+studio_project_view_get_dataset_view (StudioProjectView *self)
+{
+  g_return_val_if_fail (STUDIO_IS_PROJECT_VIEW (self), NULL);
+  return self->dataset_view;
 }
 
 AdwViewStack *
@@ -73,14 +80,14 @@ studio_project_view_class_init (StudioProjectViewClass *klass)
 
   object_class->dispose = studio_project_view_dispose;
 
-  g_type_ensure (STUDIO_TYPE_DATASET_SUMMARY);
+  g_type_ensure (STUDIO_TYPE_DATASET_VIEW);
   g_type_ensure (STUDIO_TYPE_CONFIG_SUMMARY);
   g_type_ensure (STUDIO_TYPE_RUNS_SUMMARY);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/lorastudio/LoraStudio/ui/studio-project-view.ui");
   gtk_widget_class_bind_template_child (widget_class, StudioProjectView, stack);
-  gtk_widget_class_bind_template_child (widget_class, StudioProjectView, dataset_summary);
+  gtk_widget_class_bind_template_child (widget_class, StudioProjectView, dataset_view);
   gtk_widget_class_bind_template_child (widget_class, StudioProjectView, config_summary);
   gtk_widget_class_bind_template_child (widget_class, StudioProjectView, runs_summary);
 }

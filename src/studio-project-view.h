@@ -4,6 +4,7 @@
 
 #include <adwaita.h>
 
+#include "studio-dataset-view.h"
 #include "studio-project.h"
 
 G_BEGIN_DECLS
@@ -15,6 +16,7 @@ G_DECLARE_FINAL_TYPE (StudioProjectView, studio_project_view, STUDIO, PROJECT_VI
 void          studio_project_view_set_project      (StudioProjectView *self, StudioProject *project);
 StudioProject *studio_project_view_get_project     (StudioProjectView *self);
 AdwViewStack *studio_project_view_get_stack        (StudioProjectView *self);
+StudioDatasetView *studio_project_view_get_dataset_view (StudioProjectView *self);
 /* "dataset", "train" or "samples". */
 void          studio_project_view_set_visible_view (StudioProjectView *self, const char *name);
 

@@ -77,6 +77,19 @@ show_samples_activated (GSimpleAction *action, GVariant *param, gpointer user_da
   show_view (user_data, "samples");
 }
 
+/* Zoom and image navigation belong to the Dataset view; the window holds them so
+ * that their accelerators work wherever the focus is (the caption text included). */
+static void
+dataset_action_activated (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  StudioWindow *self = user_data;
+  g_autofree char *name = g_strconcat ("dataset.", g_action_get_name (G_ACTION (action)), NULL);
+
+  if (self->project_folder != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (studio_project_view_get_dataset_view (self->project_view)),
+                                name, NULL);
+}
+
 static void open_recent_activated (GSimpleAction *action, GVariant *param, gpointer user_data);
 
 static const GActionEntry win_actions[] = {
@@ -84,6 +97,17 @@ static const GActionEntry win_actions[] = {
   { "show-train", show_train_activated, NULL, NULL, NULL, { 0 } },
   { "show-samples", show_samples_activated, NULL, NULL, NULL, { 0 } },
   { "open-recent", open_recent_activated, "s", NULL, NULL, { 0 } },
+  { "zoom-in", dataset_action_activated, NULL, NULL, NULL, { 0 } },
+  { "zoom-out", dataset_action_activated, NULL, NULL, NULL, { 0 } },
+  { "previous-image", dataset_action_activated, NULL, NULL, NULL, { 0 } },
+  { "next-image", dataset_action_activated, NULL, NULL, NULL, { 0 } },
+};
+
+static const struct { const char *action; const char *accels[4]; } dataset_accels[] = {
+  { "win.zoom-in", { "<Control>plus", "<Control>equal", "<Control>KP_Add", NULL } },
+  { "win.zoom-out", { "<Control>minus", "<Control>KP_Subtract", NULL } },
+  { "win.previous-image", { "<Alt>Left", NULL } },
+  { "win.next-image", { "<Alt>Right", NULL } },
 };
 
 gboolean
@@ -437,6 +461,10 @@ studio_window_new (StudioApplication *application)
   StudioWindow *self = g_object_new (STUDIO_TYPE_WINDOW, "application", application, NULL);
 
   /* Here, not in constructed(): "application" is set only after construction. */
+  if (application != NULL)
+    for (guint i = 0; i < G_N_ELEMENTS (dataset_accels); i++)
+      gtk_application_set_accels_for_action (GTK_APPLICATION (application), dataset_accels[i].action,
+                                             dataset_accels[i].accels);
   load_window_state (self);
   refresh_recent (self);
   return self;

@@ -403,3 +403,31 @@ studio_image_probe (const char *path, StudioProbeMode mode, StudioImageInfo *inf
     }
   return TRUE;
 }
+
+char *
+studio_image_hash_file (const char *path, GError **error)
+{
+  g_autoptr (GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 buffer[64 * 1024];
+  size_t n;
+  FILE *f = fopen (path, "rb");
+
+  if (f == NULL)
+    {
+      int saved = errno;
+      g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_IO,
+                   "Cannot read “%s”: %s", path, g_strerror (saved));
+      return NULL;
+    }
+  while ((n = fread (buffer, 1, sizeof buffer, f)) > 0)
+    g_checksum_update (checksum, buffer, n);
+  if (ferror (f))
+    {
+      fclose (f);
+      g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_IO,
+                   "Cannot read “%s” to the end; check the disk", path);
+      return NULL;
+    }
+  fclose (f);
+  return g_strdup (g_checksum_get_string (checksum));
+}

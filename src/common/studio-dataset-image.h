@@ -54,4 +54,8 @@ gboolean    studio_image_extension_matches (StudioImageFormat format, const char
 gboolean studio_image_probe (const char *path, StudioProbeMode mode, StudioImageInfo *info,
                              GError **error);
 
+/* SHA-256 of the file's bytes, lower-case hex: two files with the same hash are the
+ * same picture (duplicate detection on import and in the health summary). */
+char *studio_image_hash_file (const char *path, GError **error);
+
 G_END_DECLS

@@ -202,13 +202,13 @@ test_demo_project (void)
   /* The user edits a copy, never the shipped demo. */
   g_assert_true (g_file_test (user_config, G_FILE_TEST_IS_REGULAR));
 
-  dataset = project_part (window, "StudioProjectView", "dataset_summary");
-  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "summary"));
-  g_assert_cmpstr (row_value (child (dataset, G_OBJECT_TYPE (dataset), "images_row")), ==,
-                   "24 images");
-  g_assert_cmpstr (row_value (child (dataset, G_OBJECT_TYPE (dataset), "captioned_row")), ==,
-                   "24 of 24, in metadata.csv");
-  thumbnails = child (dataset, G_OBJECT_TYPE (dataset), "thumbnails");
+  dataset = project_part (window, "StudioProjectView", "dataset_view");
+  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "dataset"));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (dataset, G_OBJECT_TYPE (dataset), "images_button"))),
+                   ==, "24 images");
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (child (dataset, G_OBJECT_TYPE (dataset), "store_label"))),
+                   ==, "24 of 24 captioned, in metadata.csv");
+  thumbnails = child (dataset, G_OBJECT_TYPE (dataset), "grid");
   g_assert_true (wait_until (has_children, thumbnails, 15000));
   settle (300);
   save_screenshot (GTK_WIDGET (window), "dataset.png");
@@ -383,12 +383,12 @@ test_folder_becomes_project (void)
   g_assert_true (wait_until ((Condition) studio_window_has_project, window, 15000));
   g_assert_true (g_file_test (config_path, G_FILE_TEST_IS_REGULAR));
 
-  dataset = project_part (window, "StudioProjectView", "dataset_summary");
-  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "summary"));
-  g_assert_cmpstr (row_value (child (dataset, G_OBJECT_TYPE (dataset), "images_row")), ==,
-                   "2 images");
-  /* Nothing captioned them: the summary warns. */
-  g_assert_true (gtk_widget_get_visible (child (dataset, G_OBJECT_TYPE (dataset), "problems_group")));
+  dataset = project_part (window, "StudioProjectView", "dataset_view");
+  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "dataset"));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (dataset, G_OBJECT_TYPE (dataset), "images_button"))),
+                   ==, "2 images");
+  /* Nothing captioned them: the health header says so. */
+  g_assert_true (gtk_widget_get_visible (child (dataset, G_OBJECT_TYPE (dataset), "no_caption_button")));
   settle (300);
   save_screenshot (GTK_WIDGET (window), "dropped-folder.png");
   close_all_windows ();

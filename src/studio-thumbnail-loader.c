@@ -1,0 +1,337 @@
+/* studio-thumbnail-loader.c: StudioThumbnailLoader (see the header). */
+#include "config.h"
+
+#include <errno.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+
+#include "studio-atomic-file.h"
+#include "studio-thumbnail-loader.h"
+
+struct _StudioThumbnailLoader
+{
+  GObject parent_instance;
+
+  char        *cache_dir;
+  GThreadPool *pool;
+  guint        max_textures;
+  gint64       serial;        /* newer requests sort first */
+
+  GHashTable  *textures;      /* "size:path" -> GList link in lru (data: Entry*) */
+  GQueue       lru;           /* Entry*, most recently used at the head */
+
+  guint        n_decoded;     /* atomics: written by workers */
+  guint        n_cache_hits;
+};
+
+typedef struct {
+  char       *key;
+  GdkTexture *texture;
+} Entry;
+
+typedef struct {
+  char  *path;
+  int    size;
+  gint64 serial;
+} Request;
+
+G_DEFINE_FINAL_TYPE (StudioThumbnailLoader, studio_thumbnail_loader, G_TYPE_OBJECT)
+
+static void
+entry_free (Entry *entry)
+{
+  g_free (entry->key);
+  g_object_unref (entry->texture);
+  g_free (entry);
+}
+
+static void
+request_free (Request *request)
+{
+  g_free (request->path);
+  g_free (request);
+}
+
+static char *
+memory_key (const char *path, int size)
+{
+  return g_strdup_printf ("%d:%s", size, path);
+}
+
+static char *
+cache_path_for (const char *cache_dir, const char *path, int size, GStatBuf *st)
+{
+  g_autofree char *key = g_strdup_printf ("%s\n%d\n%" G_GINT64_FORMAT "\n%" G_GINT64_FORMAT,
+                                          path, size, (gint64) st->st_size, (gint64) st->st_mtime);
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA1, key, -1);
+  g_autofree char *name = g_strconcat (hash, ".png", NULL);
+  return g_build_filename (cache_dir, name, NULL);
+}
+
+char *
+studio_thumbnail_loader_dup_cache_path (StudioThumbnailLoader *self, const char *path, int size)
+{
+  GStatBuf st;
+
+  g_return_val_if_fail (STUDIO_IS_THUMBNAIL_LOADER (self), NULL);
+  if (g_stat (path, &st) != 0)
+    return NULL;
+  return cache_path_for (self->cache_dir, path, size, &st);
+}
+
+static GdkTexture *
+texture_from_pixbuf (GdkPixbuf *pixbuf)
+{
+  return gdk_texture_new_for_pixbuf (pixbuf);
+}
+
+/* In a worker: the cached PNG when there is one, else decode and cache. */
+static GdkTexture *
+make_thumbnail (StudioThumbnailLoader *self, const char *path, int size, GError **error)
+{
+  GStatBuf st;
+  g_autofree char *cached = NULL;
+  g_autoptr (GdkPixbuf) pixbuf = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot read “%s”: %s"), path, g_strerror (saved));
+      return NULL;
+    }
+  cached = cache_path_for (self->cache_dir, path, size, &st);
+  pixbuf = gdk_pixbuf_new_from_file (cached, NULL);
+  if (pixbuf != NULL)
+    {
+      g_atomic_int_inc (&self->n_cache_hits);
+      return texture_from_pixbuf (pixbuf);
+    }
+
+  pixbuf = gdk_pixbuf_new_from_file_at_scale (path, size, size, TRUE, error);
+  if (pixbuf == NULL)
+    return NULL;
+  g_atomic_int_inc (&self->n_decoded);
+  {
+    /* EXIF orientation, as a file manager shows the photo. */
+    g_autoptr (GdkPixbuf) oriented = gdk_pixbuf_apply_embedded_orientation (pixbuf);
+    if (oriented != NULL)
+      g_set_object (&pixbuf, oriented);
+  }
+
+  /* Written atomically: two windows (or a crash) never leave half a PNG that a later
+   * start would show. A cache that cannot be written just means decoding again. */
+  {
+    g_autofree char *buffer = NULL;
+    gsize len;
+    if (g_mkdir_with_parents (self->cache_dir, 0700) == 0 &&
+        gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "png", &local_error, "compression", "1", NULL))
+      studio_atomic_write (cached, buffer, len, NULL);
+  }
+  return texture_from_pixbuf (pixbuf);
+}
+
+static void
+worker (gpointer data, gpointer user_data)
+{
+  GTask *task = data;
+  StudioThumbnailLoader *self = user_data;
+  Request *request = g_task_get_task_data (task);
+  GError *error = NULL;
+  GdkTexture *texture;
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  texture = make_thumbnail (self, request->path, request->size, &error);
+  if (texture == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, texture, g_object_unref);
+  g_object_unref (task);
+}
+
+/* Newest first: the cells just scrolled into view are what the user looks at. */
+static int
+compare_tasks (gconstpointer a, gconstpointer b, gpointer user_data)
+{
+  Request *x = g_task_get_task_data ((GTask *) a);
+  Request *y = g_task_get_task_data ((GTask *) b);
+  return x->serial < y->serial ? 1 : x->serial > y->serial ? -1 : 0;
+}
+
+GdkTexture *
+studio_thumbnail_loader_lookup (StudioThumbnailLoader *self, const char *path, int size)
+{
+  g_autofree char *key = memory_key (path, size);
+  GList *link;
+
+  g_return_val_if_fail (STUDIO_IS_THUMBNAIL_LOADER (self), NULL);
+  link = g_hash_table_lookup (self->textures, key);
+  if (link == NULL)
+    return NULL;
+  g_queue_unlink (&self->lru, link);
+  g_queue_push_head_link (&self->lru, link);
+  return ((Entry *) link->data)->texture;
+}
+
+static void
+remember (StudioThumbnailLoader *self, const char *path, int size, GdkTexture *texture)
+{
+  Entry *entry;
+  char *key = memory_key (path, size);
+  GList *old = g_hash_table_lookup (self->textures, key);
+
+  if (old != NULL)
+    {
+      g_hash_table_remove (self->textures, key);
+      g_queue_unlink (&self->lru, old);
+      entry_free (old->data);
+      g_list_free_1 (old);
+    }
+  entry = g_new0 (Entry, 1);
+  entry->key = key;
+  entry->texture = g_object_ref (texture);
+  g_queue_push_head (&self->lru, entry);
+  g_hash_table_insert (self->textures, entry->key, self->lru.head);
+
+  while (self->lru.length > self->max_textures)
+    {
+      Entry *last = g_queue_pop_tail (&self->lru);
+      g_hash_table_remove (self->textures, last->key);
+      entry_free (last);
+    }
+}
+
+static void
+loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *outer = user_data;
+  StudioThumbnailLoader *self = g_task_get_source_object (outer);
+  Request *request = g_task_get_task_data (G_TASK (result));
+  GError *error = NULL;
+  GdkTexture *texture = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (texture != NULL)
+    {
+      remember (self, request->path, request->size, texture);
+      g_task_return_pointer (outer, texture, g_object_unref);
+    }
+  else
+    g_task_return_error (outer, error);
+  g_object_unref (outer);
+}
+
+void
+studio_thumbnail_loader_load (StudioThumbnailLoader *self, const char *path, int size,
+                              GCancellable *cancellable, GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  GTask *outer, *inner;
+  Request *request;
+  GdkTexture *texture;
+
+  g_return_if_fail (STUDIO_IS_THUMBNAIL_LOADER (self));
+
+  outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, studio_thumbnail_loader_load);
+  texture = studio_thumbnail_loader_lookup (self, path, size);
+  if (texture != NULL)
+    {
+      g_task_return_pointer (outer, g_object_ref (texture), g_object_unref);
+      g_object_unref (outer);
+      return;
+    }
+
+  /* The inner task is the worker's job; its result comes back to this main context,
+   * where the memory cache lives (it is never touched from a worker). */
+  request = g_new0 (Request, 1);
+  request->path = g_strdup (path);
+  request->size = size;
+  request->serial = ++self->serial;
+  inner = g_task_new (self, cancellable, loaded, outer);
+  g_task_set_task_data (inner, request, (GDestroyNotify) request_free);
+  g_thread_pool_push (self->pool, inner, NULL);
+}
+
+GdkTexture *
+studio_thumbnail_loader_load_finish (StudioThumbnailLoader *self, GAsyncResult *result,
+                                     GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+guint
+studio_thumbnail_loader_get_n_decoded (StudioThumbnailLoader *self)
+{
+  return g_atomic_int_get (&self->n_decoded);
+}
+
+guint
+studio_thumbnail_loader_get_n_cache_hits (StudioThumbnailLoader *self)
+{
+  return g_atomic_int_get (&self->n_cache_hits);
+}
+
+guint
+studio_thumbnail_loader_get_n_textures (StudioThumbnailLoader *self)
+{
+  return self->lru.length;
+}
+
+static void
+studio_thumbnail_loader_finalize (GObject *object)
+{
+  StudioThumbnailLoader *self = STUDIO_THUMBNAIL_LOADER (object);
+
+  /* Workers hold a reference through their tasks, so none is running here. */
+  g_thread_pool_free (self->pool, TRUE, FALSE);
+  g_hash_table_unref (self->textures);
+  g_queue_clear_full (&self->lru, (GDestroyNotify) entry_free);
+  g_free (self->cache_dir);
+  G_OBJECT_CLASS (studio_thumbnail_loader_parent_class)->finalize (object);
+}
+
+static void
+studio_thumbnail_loader_class_init (StudioThumbnailLoaderClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = studio_thumbnail_loader_finalize;
+}
+
+static void
+studio_thumbnail_loader_init (StudioThumbnailLoader *self)
+{
+  self->textures = g_hash_table_new (g_str_hash, g_str_equal);
+  g_queue_init (&self->lru);
+}
+
+StudioThumbnailLoader *
+studio_thumbnail_loader_new (const char *cache_dir, guint n_workers, guint max_textures)
+{
+  StudioThumbnailLoader *self = g_object_new (STUDIO_TYPE_THUMBNAIL_LOADER, NULL);
+
+  self->cache_dir = cache_dir ? g_strdup (cache_dir)
+                              : g_build_filename (g_get_user_cache_dir (), "lora-studio",
+                                                  "thumbnails", NULL);
+  self->max_textures = MAX (max_textures, 1);
+  self->pool = g_thread_pool_new (worker, self, MAX (n_workers, 1), FALSE, NULL);
+  g_thread_pool_set_sort_function (self->pool, compare_tasks, NULL);
+  return self;
+}
+
+StudioThumbnailLoader *
+studio_thumbnail_loader_get_default (void)
+{
+  static StudioThumbnailLoader *loader;
+
+  /* Two workers keep one core free for the main loop on a two-core laptop; 400
+   * textures at the largest zoom are about 100 MB. */
+  if (loader == NULL)
+    loader = studio_thumbnail_loader_new (NULL, MIN (MAX (g_get_num_processors () - 1, 2), 4), 400);
+  return loader;
+}
