@@ -38,8 +38,7 @@ static void cpu_copy (void *dst, const void *src, size_t bytes) { memmove (dst, 
 static bool
 cpu_sync (le_error *err)
 {
-  (void) err;
-  return true;
+  return cpu_take_error (err);
 }
 
 /* ---- element-wise ---- */

@@ -7,7 +7,6 @@
  * which SD's 4096-token self-attention needs. Causal blocks stop at the last visible key. */
 #include "cpu-kernels.h"
 
-#include <cblas.h>
 #include <math.h>
 
 #define ATT_QB 128
@@ -28,6 +27,8 @@ cpu_attention (float *out, float *lse, const float *q, const float *k, const flo
                float scale, bool causal)
 {
   float *s = cpu_scratch (CPU_SCRATCH_ATT, (size_t) (ATT_QB * tk));
+  if (s == NULL)
+    return;
   int64_t group = h / hkv;
   for (int64_t bh = 0; bh < batch * h; bh++)
     {
@@ -52,7 +53,7 @@ cpu_attention (float *out, float *lse, const float *q, const float *k, const flo
               continue;
             }
           /* S // (nq, kn) = scale * Q_blk @ K^T */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) nq, (int) kn, (int) d,
+          cpu_sgemm (false, true, (int) nq, (int) kn, (int) d,
                        scale, Q + q0 * d, (int) d, K, (int) d, 0.0f, s, (int) kn);
 #pragma omp parallel for schedule(static)
           for (int64_t r = 0; r < nq; r++)
@@ -80,7 +81,7 @@ cpu_attention (float *out, float *lse, const float *q, const float *k, const flo
               L[q0 + r] = mx + (float) log (sum);
             }
           /* O_blk // (nq, D) = P @ V */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) nq, (int) d, (int) kn,
+          cpu_sgemm (false, false, (int) nq, (int) d, (int) kn,
                        1.0f, s, (int) kn, V, (int) d, 0.0f, O + q0 * d, (int) d);
         }
     }
@@ -94,6 +95,8 @@ cpu_attention_backward (float *dq, float *dk, float *dv, const float *dout, cons
 {
   float *p = cpu_scratch (CPU_SCRATCH_ATT, (size_t) (ATT_QB * tk));
   float *dp = cpu_scratch (CPU_SCRATCH_ATT2, (size_t) (ATT_QB * tk));
+  if (p == NULL || dp == NULL)
+    return;
   int64_t group = h / hkv;
   for (int64_t bh = 0; bh < batch * h; bh++)
     {
@@ -107,7 +110,7 @@ cpu_attention_backward (float *dq, float *dk, float *dv, const float *dout, cons
           int64_t kn = last_key (q0 + nq - 1, tq, tk, causal) + 1;
           if (kn <= 0)
             continue;
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) nq, (int) kn, (int) d,
+          cpu_sgemm (false, true, (int) nq, (int) kn, (int) d,
                        scale, Q + q0 * d, (int) d, K, (int) d, 0.0f, p, (int) kn);
 #pragma omp parallel for schedule(static)
           for (int64_t r = 0; r < nq; r++)
@@ -118,12 +121,12 @@ cpu_attention_backward (float *dq, float *dk, float *dv, const float *dout, cons
                 p[r * kn + j] = (j <= last && l > -INFINITY) ? expf (p[r * kn + j] - l) : 0.0f;
             }
           if (dv)   /* dV // (kn, D) += P^T @ dO_blk */
-            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kn, (int) d, (int) nq,
+            cpu_sgemm (true, false, (int) kn, (int) d, (int) nq,
                          1.0f, p, (int) kn, dO + q0 * d, (int) d, 1.0f, dv + kv_off, (int) d);
           if (!dq && !dk)
             continue;
           /* dP // (nq, kn) = dO_blk @ V^T */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) nq, (int) kn, (int) d,
+          cpu_sgemm (false, true, (int) nq, (int) kn, (int) d,
                        1.0f, dO + q0 * d, (int) d, V, (int) d, 0.0f, dp, (int) kn);
 #pragma omp parallel for schedule(static)
           for (int64_t r = 0; r < nq; r++)
@@ -135,10 +138,10 @@ cpu_attention_backward (float *dq, float *dk, float *dv, const float *dout, cons
                 dp[r * kn + j] = p[r * kn + j] * (dp[r * kn + j] - (float) di) * scale;
             }
           if (dq)   /* dQ_blk += dS @ K */
-            cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) nq, (int) d, (int) kn,
+            cpu_sgemm (false, false, (int) nq, (int) d, (int) kn,
                          1.0f, dp, (int) kn, K, (int) d, 1.0f, dq + (bh * tq + q0) * d, (int) d);
           if (dk)   /* dK += dS^T @ Q_blk */
-            cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kn, (int) d, (int) nq,
+            cpu_sgemm (true, false, (int) kn, (int) d, (int) nq,
                          1.0f, dp, (int) kn, Q + q0 * d, (int) d, 1.0f, dk + kv_off, (int) d);
         }
     }

@@ -8,9 +8,14 @@
 enum { CPU_SCRATCH_A, CPU_SCRATCH_B, CPU_SCRATCH_COL, CPU_SCRATCH_W, CPU_SCRATCH_ATT,
        CPU_SCRATCH_ATT2, CPU_SCRATCH_N };
 float *cpu_scratch (int slot, size_t n);
+/* A kernel that could not get scratch memory skips its work; sync() reports it here. */
+bool cpu_take_error (le_error *err);
 /* F32 view of n elements of src: src itself when F32, else converted into scratch slot. */
 const float *cpu_as_f32 (const void *src, le_dtype dt, size_t n, int slot);
 
+/* Row-major C = alpha op(A) op(B) + beta C on OpenBLAS, split over OpenMP threads. */
+void cpu_sgemm (bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+                int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 void cpu_matmul (float *c, const void *a, le_dtype a_dt, const void *b, le_dtype b_dt,
                  int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b,
                  int64_t stride_a, int64_t stride_b, int64_t stride_c, float alpha, float beta);

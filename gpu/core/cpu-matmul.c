@@ -1,15 +1,17 @@
-/* cpu-matmul.c: CPU matrix products on OpenBLAS (batched strided sgemm) and conv2d as
- * im2col + sgemm; also the grow-only scratch buffers they use. F16/BF16 operands are
+/* cpu-matmul.c: CPU matrix products on OpenBLAS (split over OpenMP threads, see
+ * cpu_sgemm) and conv2d as im2col + sgemm; also the grow-only scratch buffers they use. F16/BF16 operands are
  * converted into scratch per call rather than cached (see backend.h). */
 #include "cpu-kernels.h"
 
 #include <cblas.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "math-common.h"
 
 static struct { float *p; size_t n; } scratch[CPU_SCRATCH_N];
+static size_t scratch_failed_bytes;   /* reported by cpu_take_error (sync) */
 
 float *
 cpu_scratch (int slot, size_t n)
@@ -17,10 +19,25 @@ cpu_scratch (int slot, size_t n)
   if (scratch[slot].n < n)
     {
       free (scratch[slot].p);
-      scratch[slot].p = aligned_alloc (64, ((n * sizeof (float) + 63) / 64) * 64);
+      size_t bytes = ((n * sizeof (float) + 63) / 64) * 64;
+      scratch[slot].p = aligned_alloc (64, bytes);
       scratch[slot].n = scratch[slot].p ? n : 0;
+      if (scratch[slot].p == NULL)
+        scratch_failed_bytes = bytes;
     }
   return scratch[slot].p;
+}
+
+bool
+cpu_take_error (le_error *err)
+{
+  if (scratch_failed_bytes == 0)
+    return true;
+  size_t bytes = scratch_failed_bytes;
+  scratch_failed_bytes = 0;
+  return le_fail (err, LE_ERR_MEMORY,
+                  "out of memory for a CPU kernel's %zu MiB work buffer; results since the "
+                  "last check are invalid (try a smaller batch or resolution)", bytes >> 20);
 }
 
 const float *
@@ -29,6 +46,8 @@ cpu_as_f32 (const void *src, le_dtype dt, size_t n, int slot)
   if (dt == LE_F32)
     return src;
   float *dst = cpu_scratch (slot, n);
+  if (dst == NULL)
+    return NULL;
   const uint16_t *h = src;
   if (dt == LE_BF16)
     {
@@ -45,6 +64,44 @@ cpu_as_f32 (const void *src, le_dtype dt, size_t n, int slot)
   return dst;
 }
 
+/* OpenBLAS's own threads and our OpenMP threads must not compete: libgomp keeps idle
+ * workers spinning after each parallel region, which starves OpenBLAS's pthreads (one
+ * measurement on 2 cores: a LLaMA layer step 4.9 s instead of 0.27 s). So OpenBLAS runs
+ * single-threaded and every product is split over the OpenMP threads instead, by rows of
+ * C or, when C is wide and short (LoRA's rank-r products), by columns. */
+void
+cpu_sgemm (bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
+           int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
+{
+  static bool blas_single;
+  if (!blas_single)
+    {
+      openblas_set_num_threads (1);
+      blas_single = true;
+    }
+  CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
+  int threads = omp_in_parallel () ? 1 : omp_get_max_threads ();
+  if (threads <= 1 || (double) m * (double) n * (double) k < 262144.0)
+    {
+      cblas_sgemm (CblasRowMajor, opa, opb, (int) m, (int) n, (int) k, alpha, a, (int) lda,
+                   b, (int) ldb, beta, c, (int) ldc);
+      return;
+    }
+  bool by_rows = m >= n;
+#pragma omp parallel num_threads (threads)
+  {
+    int t = omp_get_thread_num (), nt = omp_get_num_threads ();
+    int64_t len = by_rows ? m : n, lo = len * t / nt, hi = len * (t + 1) / nt;
+    if (hi > lo && by_rows)
+      cblas_sgemm (CblasRowMajor, opa, opb, (int) (hi - lo), (int) n, (int) k, alpha,
+                   ta ? a + lo : a + lo * lda, (int) lda, b, (int) ldb, beta, c + lo * ldc,
+                   (int) ldc);
+    else if (hi > lo)
+      cblas_sgemm (CblasRowMajor, opa, opb, (int) m, (int) (hi - lo), (int) k, alpha, a,
+                   (int) lda, tb ? b + lo * ldb : b + lo, (int) ldb, beta, c + lo, (int) ldc);
+  }
+}
+
 void
 cpu_matmul (float *c, const void *a, le_dtype a_dt, const void *b, le_dtype b_dt,
             int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b,
@@ -55,9 +112,11 @@ cpu_matmul (float *c, const void *a, le_dtype a_dt, const void *b, le_dtype b_dt
   size_t span_b = (size_t) (stride_b * (batch - 1) + k * n);
   const float *af = cpu_as_f32 (a, a_dt, span_a, CPU_SCRATCH_A);
   const float *bf = cpu_as_f32 (b, b_dt, span_b, CPU_SCRATCH_B);
+  if (af == NULL || bf == NULL)
+    return;
   for (int64_t i = 0; i < batch; i++)
-    cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans,
-                 trans_b ? CblasTrans : CblasNoTrans, (int) m, (int) n, (int) k, alpha,
+    cpu_sgemm (trans_a,
+                 trans_b, (int) m, (int) n, (int) k, alpha,
                  af + i * stride_a, trans_a ? (int) m : (int) k,
                  bf + i * stride_b, trans_b ? (int) k : (int) n,
                  beta, c + i * stride_c, (int) n);
@@ -131,13 +190,15 @@ cpu_conv2d (float *out, const float *x, const void *w, le_dtype w_dt, const floa
   const float *wf = cpu_as_f32 (w, w_dt, (size_t) (g->c_out * kdim), CPU_SCRATCH_W);
   bool pointwise = conv_is_pointwise (g);
   float *col = pointwise ? NULL : cpu_scratch (CPU_SCRATCH_COL, (size_t) (kdim * hw));
+  if (wf == NULL || (!pointwise && col == NULL))
+    return;
   for (int64_t b = 0; b < g->batch; b++)
     {
       const float *xb = x + b * g->c_in * g->h * g->w;
       float *ob = out + b * g->c_out * hw;
       if (!pointwise)
         im2col (col, xb, g);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, (int) g->c_out, (int) hw,
+      cpu_sgemm (false, false, (int) g->c_out, (int) hw,
                    (int) kdim, 1.0f, wf, (int) kdim, pointwise ? xb : col, (int) hw, 0.0f,
                    ob, (int) hw);
       if (bias)
@@ -160,6 +221,8 @@ cpu_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout, cons
                        : NULL;
   float *col = (!pointwise && dw) ? cpu_scratch (CPU_SCRATCH_COL, (size_t) (kdim * hw)) : NULL;
   float *dcol = (!pointwise && dx) ? cpu_scratch (CPU_SCRATCH_A, (size_t) (kdim * hw)) : NULL;
+  if ((dx && wf == NULL) || (!pointwise && ((dw && !col) || (dx && !dcol))))
+    return;
   for (int64_t b = 0; b < g->batch; b++)
     {
       const float *xb = x + b * g->c_in * g->h * g->w;
@@ -169,7 +232,7 @@ cpu_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout, cons
           if (!pointwise)
             im2col (col, xb, g);
           /* dw // (Cout, K) += dout_b // (Cout, HW) @ col^T // (HW, K) */
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, (int) g->c_out, (int) kdim,
+          cpu_sgemm (false, true, (int) g->c_out, (int) kdim,
                        (int) hw, 1.0f, db, (int) hw, pointwise ? xb : col, (int) hw, 1.0f,
                        dw, (int) kdim);
         }
@@ -177,7 +240,7 @@ cpu_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout, cons
         {
           float *dxb = dx + b * g->c_in * g->h * g->w;
           /* dcol // (K, HW) = w^T // (K, Cout) @ dout_b // (Cout, HW) */
-          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, (int) kdim, (int) hw,
+          cpu_sgemm (true, false, (int) kdim, (int) hw,
                        (int) g->c_out, 1.0f, wf, (int) kdim, db, (int) hw,
                        pointwise ? 1.0f : 0.0f, pointwise ? dxb : dcol, (int) hw);
           if (!pointwise)

@@ -29,6 +29,11 @@ const core_case core_cases[] = {
   { "matmul_tt", "matmul", 2, { G (S3 (2, 5, 3)), G (S3 (2, 4, 5)) }, .ip = { 1, 1 } },
   { "matmul_shared_b", "matmul", 2, { G (S3 (3, 2, 5)), G (S2 (5, 4)) }, .ip = { 0, 0 } },
   { "matmul_shared_b_ta", "matmul", 2, { G (S3 (3, 5, 2)), G (S2 (4, 5)) }, .ip = { 1, 1 } },
+  /* big enough that cpu_sgemm splits the product over threads, by columns and by rows */
+  { "linear_split", "linear", 3, { G (S2 (64, 96)), G (S2 (80, 96)), G (S1 (80)) } },
+  { "matmul_split_rows", "matmul", 2, { G (S3 (2, 100, 64)), G (S3 (2, 64, 48)) } },
+  { "matmul_split_tt", "matmul", 2, { G (S3 (2, 64, 100)), G (S3 (2, 48, 64)) },
+    .ip = { 1, 1 } },
   { "matmul_4d", "matmul", 2, { G (S4 (2, 2, 3, 4)), G (S4 (2, 2, 4, 5)) } },
   { "add", "add", 2, { G (S2 (3, 7)), G (S2 (3, 7)) } },
   { "sub", "sub", 2, { G (S2 (3, 7)), G (S2 (3, 7)) } },
