@@ -11,8 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifndef GT_EMULATED
 #include "config.h"   /* HAVE_CUDA, which backend.h needs to declare backend_cuda */
+#endif
 #include "backend.h"
+
+#ifdef GT_EMULATED
+/* the CPU emulator's backend_cuda (tests/gpu/emu/), renamed by the build */
+extern const backend backend_cuda;
+#elif !HAVE_CUDA
+#error "the CUDA tests are built only with CUDA or against the emulator"
+#endif
 
 static int gt_count, gt_failed;
 static const backend *gt_cpu, *gt_gpu;

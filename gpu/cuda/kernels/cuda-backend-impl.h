@@ -18,6 +18,12 @@ extern "C" {
 
 #define CB_THREADS 256
 
+/* Kernel launch on the default stream, as a macro so that tests/gpu/emu/ can run the
+ * kernels on CPU threads where no GPU is present. */
+#ifndef CB_LAUNCH
+#define CB_LAUNCH(kernel, grid, block, ...) kernel<<<(grid), (block)>>> (__VA_ARGS__)
+#endif
+
 /* Scratch buffers, one per purpose so that two in use at once never collide. */
 enum {
   CB_SCRATCH_GEMM_A = 0,   /* an F16/BF16 operand converted to F32 */

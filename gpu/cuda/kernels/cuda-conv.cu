@@ -80,8 +80,8 @@ cb_conv2d (float *out, const float *x, const void *w, le_dtype w_dt, const float
       {
         int64_t rows = g->out_h - oy0 < band ? g->out_h - oy0 : band;
         int64_t ncols = rows * g->out_w;
-        k_im2col<<<cb_blocks (k * ncols), CB_THREADS>>> (cols, w_dt, x + b * g->c_in * g->h * g->w,
-                                                          *g, oy0, rows);
+        CB_LAUNCH (k_im2col, cb_blocks (k * ncols), CB_THREADS, cols, w_dt,
+                   x + b * g->c_in * g->h * g->w, *g, oy0, rows);
         cb_check_launch ("conv2d im2col");
         /* out_b[:, band] // (Cout, ncols) = W // (Cout, K) @ cols // (K, ncols) */
         cb_gemm (out + b * g->c_out * hw + oy0 * g->out_w, w, w_dt, cols, w_dt, 1, g->c_out,
@@ -112,9 +112,8 @@ cb_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout, const
         const float *dout_band = dout + b * g->c_out * hw + oy0 * g->out_w;
         if (dw != NULL)
           {
-            k_im2col<<<cb_blocks (k * ncols), CB_THREADS>>> (cols, LE_F32,
-                                                              x + b * g->c_in * g->h * g->w,
-                                                              *g, oy0, rows);
+            CB_LAUNCH (k_im2col, cb_blocks (k * ncols), CB_THREADS, cols, LE_F32,
+                       x + b * g->c_in * g->h * g->w, *g, oy0, rows);
             cb_check_launch ("conv2d backward im2col");
             /* dW // (Cout, K) += dout_band // (Cout, ncols) @ cols^T */
             cb_gemm (dw, dout_band, LE_F32, cols, LE_F32, 1, g->c_out, k, ncols, false, true,
@@ -131,8 +130,8 @@ cb_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout, const
             iy1 = iy1 > g->h ? g->h : iy1;
             if (iy1 > iy0)
               {
-                k_col2im<<<cb_blocks (g->c_in * (iy1 - iy0) * g->w), CB_THREADS>>> (
-                    dx + b * g->c_in * g->h * g->w, cols, *g, oy0, rows, iy0, iy1);
+                CB_LAUNCH (k_col2im, cb_blocks (g->c_in * (iy1 - iy0) * g->w), CB_THREADS,
+                           dx + b * g->c_in * g->h * g->w, cols, *g, oy0, rows, iy0, iy1);
                 cb_check_launch ("conv2d col2im");
               }
           }

@@ -14,7 +14,7 @@ k_convert (void *dst, le_dtype dst_dt, const void *src, le_dtype src_dt, int64_t
 extern "C" void
 cb_convert (void *dst, le_dtype dst_dt, const void *src, le_dtype src_dt, int64_t n)
 {
-  k_convert<<<cb_blocks (n), CB_THREADS>>> (dst, dst_dt, src, src_dt, n);
+  CB_LAUNCH (k_convert, cb_blocks (n), CB_THREADS, dst, dst_dt, src, src_dt, n);
   cb_check_launch ("convert");
 }
 
@@ -28,7 +28,7 @@ k_fill (float *x, float value, int64_t n)
 extern "C" void
 cb_fill (float *x, float value, int64_t n)
 {
-  k_fill<<<cb_blocks (n), CB_THREADS>>> (x, value, n);
+  CB_LAUNCH (k_fill, cb_blocks (n), CB_THREADS, x, value, n);
   cb_check_launch ("fill");
 }
 
@@ -42,7 +42,7 @@ k_axpby (float *out, float alpha, const float *a, float beta, const float *b, in
 extern "C" void
 cb_axpby (float *out, float alpha, const float *a, float beta, const float *b, int64_t n)
 {
-  k_axpby<<<cb_blocks (n), CB_THREADS>>> (out, alpha, a, beta, b, n);
+  CB_LAUNCH (k_axpby, cb_blocks (n), CB_THREADS, out, alpha, a, beta, b, n);
   cb_check_launch ("axpby");
 }
 
@@ -56,7 +56,7 @@ k_mul (float *out, const float *a, const float *b, int64_t n)
 extern "C" void
 cb_mul (float *out, const float *a, const float *b, int64_t n)
 {
-  k_mul<<<cb_blocks (n), CB_THREADS>>> (out, a, b, n);
+  CB_LAUNCH (k_mul, cb_blocks (n), CB_THREADS, out, a, b, n);
   cb_check_launch ("mul");
 }
 
@@ -78,7 +78,7 @@ extern "C" void
 cb_mul_backward (float *da, float *db, const float *dout, const float *a, const float *b,
                  int64_t n)
 {
-  k_mul_backward<<<cb_blocks (n), CB_THREADS>>> (da, db, dout, a, b, n);
+  CB_LAUNCH (k_mul_backward, cb_blocks (n), CB_THREADS, da, db, dout, a, b, n);
   cb_check_launch ("mul backward");
 }
 
@@ -125,14 +125,14 @@ k_act_backward (le_act act, float *dx, const float *dout, const float *x, int64_
 extern "C" void
 cb_act_forward (le_act act, float *out, const float *x, int64_t n)
 {
-  k_act_forward<<<cb_blocks (n), CB_THREADS>>> (act, out, x, n);
+  CB_LAUNCH (k_act_forward, cb_blocks (n), CB_THREADS, act, out, x, n);
   cb_check_launch ("activation");
 }
 
 extern "C" void
 cb_act_backward (le_act act, float *dx, const float *dout, const float *x, int64_t n)
 {
-  k_act_backward<<<cb_blocks (n), CB_THREADS>>> (act, dx, dout, x, n);
+  CB_LAUNCH (k_act_backward, cb_blocks (n), CB_THREADS, act, dx, dout, x, n);
   cb_check_launch ("activation backward");
 }
 
@@ -162,14 +162,14 @@ k_geglu_backward (float *dx, const float *dout, const float *x, int64_t n, int64
 extern "C" void
 cb_geglu (float *out, const float *x, int64_t n, int64_t c)
 {
-  k_geglu<<<cb_blocks (n * c), CB_THREADS>>> (out, x, n, c);
+  CB_LAUNCH (k_geglu, cb_blocks (n * c), CB_THREADS, out, x, n, c);
   cb_check_launch ("geglu");
 }
 
 extern "C" void
 cb_geglu_backward (float *dx, const float *dout, const float *x, int64_t n, int64_t c)
 {
-  k_geglu_backward<<<cb_blocks (n * c), CB_THREADS>>> (dx, dout, x, n, c);
+  CB_LAUNCH (k_geglu_backward, cb_blocks (n * c), CB_THREADS, dx, dout, x, n, c);
   cb_check_launch ("geglu backward");
 }
 
@@ -196,7 +196,7 @@ k_swiglu_backward (float *dgate, float *dup, const float *dout, const float *gat
 extern "C" void
 cb_swiglu (float *out, const float *gate, const float *up, int64_t n)
 {
-  k_swiglu<<<cb_blocks (n), CB_THREADS>>> (out, gate, up, n);
+  CB_LAUNCH (k_swiglu, cb_blocks (n), CB_THREADS, out, gate, up, n);
   cb_check_launch ("swiglu");
 }
 
@@ -204,7 +204,7 @@ extern "C" void
 cb_swiglu_backward (float *dgate, float *dup, const float *dout, const float *gate,
                     const float *up, int64_t n)
 {
-  k_swiglu_backward<<<cb_blocks (n), CB_THREADS>>> (dgate, dup, dout, gate, up, n);
+  CB_LAUNCH (k_swiglu_backward, cb_blocks (n), CB_THREADS, dgate, dup, dout, gate, up, n);
   cb_check_launch ("swiglu backward");
 }
 
@@ -222,7 +222,7 @@ k_dropout (float *out, const float *x, int64_t n, float p, uint64_t seed, uint64
 extern "C" void
 cb_dropout (float *out, const float *x, int64_t n, float p, uint64_t seed, uint64_t offset)
 {
-  k_dropout<<<cb_blocks (n), CB_THREADS>>> (out, x, n, p, seed, offset, 0);
+  CB_LAUNCH (k_dropout, cb_blocks (n), CB_THREADS, out, x, n, p, seed, offset, 0);
   cb_check_launch ("dropout");
 }
 
@@ -230,7 +230,7 @@ extern "C" void
 cb_dropout_backward (float *dx, const float *dout, int64_t n, float p, uint64_t seed,
                      uint64_t offset)
 {
-  k_dropout<<<cb_blocks (n), CB_THREADS>>> (dx, dout, n, p, seed, offset, 1);
+  CB_LAUNCH (k_dropout, cb_blocks (n), CB_THREADS, dx, dout, n, p, seed, offset, 1);
   cb_check_launch ("dropout backward");
 }
 
@@ -253,7 +253,7 @@ extern "C" void
 cb_adamw (float *p, const float *grad, float *m, float *v, int64_t n, float lr, float beta1,
           float beta2, float eps, float weight_decay, float bc1, float bc2, float grad_scale)
 {
-  k_adamw<<<cb_blocks (n), CB_THREADS>>> (p, grad, m, v, n, lr, beta1, beta2, eps,
-                                          weight_decay, bc1, bc2, grad_scale);
+  CB_LAUNCH (k_adamw, cb_blocks (n), CB_THREADS, p, grad, m, v, n, lr, beta1, beta2, eps,
+             weight_decay, bc1, bc2, grad_scale);
   cb_check_launch ("adamw");
 }

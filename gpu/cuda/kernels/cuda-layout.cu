@@ -19,7 +19,7 @@ extern "C" void
 cb_bias_add (float *out, const float *x, const float *b, int64_t outer, int64_t c,
              int64_t inner, int64_t b_outer)
 {
-  k_bias_add<<<cb_blocks (outer * c * inner), CB_THREADS>>> (out, x, b, outer, c, inner, b_outer);
+  CB_LAUNCH (k_bias_add, cb_blocks (outer * c * inner), CB_THREADS, out, x, b, outer, c, inner, b_outer);
   cb_check_launch ("bias add");
 }
 
@@ -45,8 +45,8 @@ extern "C" void
 cb_bias_add_backward (float *db, const float *dout, int64_t outer, int64_t c, int64_t inner,
                       int64_t b_outer)
 {
-  k_bias_add_backward<<<(unsigned) (b_outer * c), CB_THREADS>>> (db, dout, outer, c, inner,
-                                                                 b_outer);
+  CB_LAUNCH (k_bias_add_backward, (unsigned) (b_outer * c), CB_THREADS, db, dout, outer, c, inner,
+             b_outer);
   cb_check_launch ("bias add backward");
 }
 
@@ -86,7 +86,7 @@ cb_permute (float *out, const float *x, const int64_t shape[4], const int perm[4
       a.in_stride[d] = stride[perm[d]];
     }
   int64_t n = shape[0] * shape[1] * shape[2] * shape[3];
-  k_permute<<<cb_blocks (n), CB_THREADS>>> (out, x, a, n, accumulate ? 1 : 0);
+  CB_LAUNCH (k_permute, cb_blocks (n), CB_THREADS, out, x, a, n, accumulate ? 1 : 0);
   cb_check_launch ("permute");
 }
 
@@ -107,8 +107,8 @@ extern "C" void
 cb_slice_copy (float *dst, int64_t dst_len, int64_t dst_off, const float *src, int64_t src_len,
                int64_t src_off, int64_t outer, int64_t n, int64_t inner, bool accumulate)
 {
-  k_slice_copy<<<cb_blocks (outer * n * inner), CB_THREADS>>> (
-      dst, dst_len, dst_off, src, src_len, src_off, outer, n, inner, accumulate ? 1 : 0);
+  CB_LAUNCH (k_slice_copy, cb_blocks (outer * n * inner), CB_THREADS, dst, dst_len, dst_off, src,
+             src_len, src_off, outer, n, inner, accumulate ? 1 : 0);
   cb_check_launch ("slice copy");
 }
 
@@ -136,14 +136,14 @@ k_upsample2x_backward (float *dx, const float *dout, int64_t bc, int64_t h, int6
 extern "C" void
 cb_upsample2x (float *out, const float *x, int64_t bc, int64_t h, int64_t w)
 {
-  k_upsample2x<<<cb_blocks (bc * 4 * h * w), CB_THREADS>>> (out, x, bc, h, w);
+  CB_LAUNCH (k_upsample2x, cb_blocks (bc * 4 * h * w), CB_THREADS, out, x, bc, h, w);
   cb_check_launch ("upsample");
 }
 
 extern "C" void
 cb_upsample2x_backward (float *dx, const float *dout, int64_t bc, int64_t h, int64_t w)
 {
-  k_upsample2x_backward<<<cb_blocks (bc * h * w), CB_THREADS>>> (dx, dout, bc, h, w);
+  CB_LAUNCH (k_upsample2x_backward, cb_blocks (bc * h * w), CB_THREADS, dx, dout, bc, h, w);
   cb_check_launch ("upsample backward");
 }
 
@@ -176,7 +176,7 @@ extern "C" void
 cb_embedding (float *out, const void *table, le_dtype table_dt, const int32_t *ids, int64_t n,
               int64_t c, int64_t v)
 {
-  k_embedding<<<cb_blocks (n * c), CB_THREADS>>> (out, table, table_dt, ids, n, c, v);
+  CB_LAUNCH (k_embedding, cb_blocks (n * c), CB_THREADS, out, table, table_dt, ids, n, c, v);
   cb_check_launch ("embedding");
 }
 
@@ -184,7 +184,7 @@ extern "C" void
 cb_embedding_backward (float *dtable, const float *dout, const int32_t *ids, int64_t n,
                        int64_t c, int64_t v)
 {
-  k_embedding_backward<<<cb_blocks (n * c), CB_THREADS>>> (dtable, dout, ids, n, c, v);
+  CB_LAUNCH (k_embedding_backward, cb_blocks (n * c), CB_THREADS, dtable, dout, ids, n, c, v);
   cb_check_launch ("embedding backward");
 }
 
@@ -223,7 +223,7 @@ extern "C" void
 cb_rope (float *out, const float *x, const float *cos_t, const float *sin_t, int64_t bh,
          int64_t t, int64_t d, int64_t pos_offset)
 {
-  k_rope<<<cb_blocks (bh * t * (d / 2)), CB_THREADS>>> (out, x, cos_t, sin_t, bh, t, d, pos_offset);
+  CB_LAUNCH (k_rope, cb_blocks (bh * t * (d / 2)), CB_THREADS, out, x, cos_t, sin_t, bh, t, d, pos_offset);
   cb_check_launch ("rope");
 }
 
@@ -231,7 +231,7 @@ extern "C" void
 cb_rope_backward (float *dx, const float *dout, const float *cos_t, const float *sin_t,
                   int64_t bh, int64_t t, int64_t d, int64_t pos_offset)
 {
-  k_rope_backward<<<cb_blocks (bh * t * (d / 2)), CB_THREADS>>> (dx, dout, cos_t, sin_t, bh, t,
-                                                                  d, pos_offset);
+  CB_LAUNCH (k_rope_backward, cb_blocks (bh * t * (d / 2)), CB_THREADS, dx, dout, cos_t, sin_t, bh,
+             t, d, pos_offset);
   cb_check_launch ("rope backward");
 }

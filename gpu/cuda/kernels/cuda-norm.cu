@@ -25,7 +25,7 @@ extern "C" void
 cb_rmsnorm (float *out, float *rstd, const float *x, const float *w, int64_t n, int64_t c,
             float eps)
 {
-  k_rmsnorm<<<(unsigned) n, CB_THREADS>>> (out, rstd, x, w, c, eps);
+  CB_LAUNCH (k_rmsnorm, (unsigned) n, CB_THREADS, out, rstd, x, w, c, eps);
   cb_check_launch ("rmsnorm");
 }
 
@@ -87,8 +87,8 @@ norm_param_grads (float *dw, float *db, const float *dout, const float *x, const
 {
   if (dw == NULL && db == NULL)
     return;
-  k_norm_param_grads<<<(unsigned) ((c + 31) / 32), dim3 (32, 8)>>> (dw, db, dout, x, mean, rstd,
-                                                                   n, c);
+  CB_LAUNCH (k_norm_param_grads, (unsigned) ((c + 31) / 32), dim3 (32, 8), dw, db, dout, x, mean,
+             rstd, n, c);
   cb_check_launch ("norm weight gradient");
 }
 
@@ -98,7 +98,7 @@ cb_rmsnorm_backward (float *dx, float *dw, const float *dout, const float *x, co
 {
   if (dx != NULL)
     {
-      k_rmsnorm_backward_dx<<<(unsigned) n, CB_THREADS>>> (dx, dout, x, w, rstd, c);
+      CB_LAUNCH (k_rmsnorm_backward_dx, (unsigned) n, CB_THREADS, dx, dout, x, w, rstd, c);
       cb_check_launch ("rmsnorm backward");
     }
   norm_param_grads (dw, NULL, dout, x, NULL, rstd, n, c);
@@ -133,7 +133,7 @@ extern "C" void
 cb_layernorm (float *out, float *mean, float *rstd, const float *x, const float *w,
               const float *b, int64_t n, int64_t c, float eps)
 {
-  k_layernorm<<<(unsigned) n, CB_THREADS>>> (out, mean, rstd, x, w, b, c, eps);
+  CB_LAUNCH (k_layernorm, (unsigned) n, CB_THREADS, out, mean, rstd, x, w, b, c, eps);
   cb_check_launch ("layernorm");
 }
 
@@ -177,7 +177,7 @@ cb_layernorm_backward (float *dx, float *dw, float *db, const float *dout, const
 {
   if (dx != NULL)
     {
-      k_layernorm_backward_dx<<<(unsigned) n, CB_THREADS>>> (dx, dout, x, w, mean, rstd, c);
+      CB_LAUNCH (k_layernorm_backward_dx, (unsigned) n, CB_THREADS, dx, dout, x, w, mean, rstd, c);
       cb_check_launch ("layernorm backward");
     }
   norm_param_grads (dw, db, dout, x, mean, rstd, n, c);
@@ -216,8 +216,8 @@ extern "C" void
 cb_groupnorm (float *out, float *mean, float *rstd, const float *x, const float *w,
               const float *b, int64_t batch, int64_t c, int64_t s, int64_t groups, float eps)
 {
-  k_groupnorm<<<(unsigned) (batch * groups), CB_THREADS>>> (out, mean, rstd, x, w, b, c, s,
-                                                            groups, eps);
+  CB_LAUNCH (k_groupnorm, (unsigned) (batch * groups), CB_THREADS, out, mean, rstd, x, w, b, c, s,
+             groups, eps);
   cb_check_launch ("groupnorm");
 }
 
@@ -264,14 +264,14 @@ cb_groupnorm_backward (float *dx, float *dw, float *db, const float *dout, const
 {
   if (dx != NULL)
     {
-      k_groupnorm_backward_dx<<<(unsigned) (batch * groups), CB_THREADS>>> (dx, dout, x, w, mean,
-                                                                           rstd, c, s, groups);
+      CB_LAUNCH (k_groupnorm_backward_dx, (unsigned) (batch * groups), CB_THREADS, dx, dout, x, w,
+                 mean, rstd, c, s, groups);
       cb_check_launch ("groupnorm backward");
     }
   if (dw != NULL || db != NULL)
     {
-      k_groupnorm_param_grads<<<(unsigned) c, CB_THREADS>>> (dw, db, dout, x, mean, rstd, batch,
-                                                             c, s, groups);
+      CB_LAUNCH (k_groupnorm_param_grads, (unsigned) c, CB_THREADS, dw, db, dout, x, mean, rstd,
+                 batch, c, s, groups);
       cb_check_launch ("groupnorm weight gradient");
     }
 }

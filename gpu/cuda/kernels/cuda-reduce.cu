@@ -18,7 +18,7 @@ k_row_sum (float *out, const float *x, int64_t c, float scale)
 extern "C" void
 cb_row_sum (float *out, const float *x, int64_t n, int64_t c, float scale)
 {
-  k_row_sum<<<(unsigned) n, CB_THREADS>>> (out, x, c, scale);
+  CB_LAUNCH (k_row_sum, (unsigned) n, CB_THREADS, out, x, c, scale);
   cb_check_launch ("row sum");
 }
 
@@ -32,7 +32,7 @@ k_row_sum_backward (float *dx, const float *dout, int64_t n, int64_t c, float sc
 extern "C" void
 cb_row_sum_backward (float *dx, const float *dout, int64_t n, int64_t c, float scale)
 {
-  k_row_sum_backward<<<cb_blocks (n * c), CB_THREADS>>> (dx, dout, n, c, scale);
+  CB_LAUNCH (k_row_sum_backward, cb_blocks (n * c), CB_THREADS, dx, dout, n, c, scale);
   cb_check_launch ("row sum backward");
 }
 
@@ -66,8 +66,8 @@ cb_sumsq (float *out, const float *x, int64_t n)
   float *partial = (float *) cb_scratch (CB_SCRATCH_REDUCE, SUMSQ_BLOCKS * sizeof (float));
   if (partial == NULL)
     return;
-  k_sumsq_partial<<<SUMSQ_BLOCKS, CB_THREADS>>> (partial, x, n);
-  k_sum_partials<<<1, CB_THREADS>>> (out, partial, SUMSQ_BLOCKS);
+  CB_LAUNCH (k_sumsq_partial, SUMSQ_BLOCKS, CB_THREADS, partial, x, n);
+  CB_LAUNCH (k_sum_partials, 1, CB_THREADS, out, partial, SUMSQ_BLOCKS);
   cb_check_launch ("sum of squares");
 }
 
@@ -92,7 +92,7 @@ k_softmax (float *out, const float *x, int64_t c)
 extern "C" void
 cb_softmax (float *out, const float *x, int64_t n, int64_t c)
 {
-  k_softmax<<<(unsigned) n, CB_THREADS>>> (out, x, c);
+  CB_LAUNCH (k_softmax, (unsigned) n, CB_THREADS, out, x, c);
   cb_check_launch ("softmax");
 }
 
@@ -111,7 +111,7 @@ k_softmax_backward (float *dx, const float *dout, const float *out, int64_t c)
 extern "C" void
 cb_softmax_backward (float *dx, const float *dout, const float *out, int64_t n, int64_t c)
 {
-  k_softmax_backward<<<(unsigned) n, CB_THREADS>>> (dx, dout, out, c);
+  CB_LAUNCH (k_softmax_backward, (unsigned) n, CB_THREADS, dx, dout, out, c);
   cb_check_launch ("softmax backward");
 }
 
@@ -141,7 +141,7 @@ extern "C" void
 cb_cross_entropy (float *losses, float *lse, const float *logits, const int32_t *targets,
                   int64_t n, int64_t v)
 {
-  k_cross_entropy<<<(unsigned) n, CB_THREADS>>> (losses, lse, logits, targets, v);
+  CB_LAUNCH (k_cross_entropy, (unsigned) n, CB_THREADS, losses, lse, logits, targets, v);
   cb_check_launch ("cross entropy");
 }
 
@@ -166,7 +166,7 @@ cb_cross_entropy_backward (float *dlogits, const float *dloss, const float *logi
                            const float *lse, const int32_t *targets, int64_t n, int64_t v,
                            float scale)
 {
-  k_cross_entropy_backward<<<cb_blocks (n * v), CB_THREADS>>> (dlogits, dloss, logits, lse,
-                                                               targets, n, v, scale);
+  CB_LAUNCH (k_cross_entropy_backward, cb_blocks (n * v), CB_THREADS, dlogits, dloss, logits, lse,
+             targets, n, v, scale);
   cb_check_launch ("cross entropy backward");
 }

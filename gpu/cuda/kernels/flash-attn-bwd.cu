@@ -35,7 +35,7 @@ template <typename T, int DMAX>
 __global__ void __launch_bounds__ (FA_THREADS)
 fa_dkdv_kernel (fa_params p)
 {
-  extern __shared__ float smem[];
+  FA_DYNAMIC_SMEM (smem);
   const int d = p.d, ld = d + 1;
   float *sk = smem;                       /* (BC, ld) */
   float *sv = sk + FA_BC * ld;            /* (BC, ld) */
@@ -152,7 +152,7 @@ template <typename T, int DMAX>
 __global__ void __launch_bounds__ (FA_THREADS)
 fa_dq_kernel (fa_params p)
 {
-  extern __shared__ float smem[];
+  FA_DYNAMIC_SMEM (smem);
   const int d = p.d, ld = d + 1;
   float *sq = smem;                       /* (BR, ld) */
   float *sdo = sq + FA_BR * ld;           /* (BR, ld) */
@@ -256,7 +256,7 @@ flash_attn_backward (const fa_shape *s, fa_view q, fa_view k, fa_view v, fa_view
   dim3 grid_q ((p.Tq + FA_BR - 1) / FA_BR, p.B * p.H);
   bool ok = true;
   FA_DISPATCH_TYPE (s->dtype, T, {
-    fa_delta_kernel<T><<<(unsigned) ((rows + 7) / 8), 256, 0, st>>> (p);
+    FA_LAUNCH (fa_delta_kernel<T>, (unsigned) ((rows + 7) / 8), 256, 0, st, p);
     ok = CUDA_CHECK_LAUNCH ("flash attention backward (delta)", err);
     FA_DISPATCH_DIM (p.d, DMAX, {
       auto kkv = fa_dkdv_kernel<T, DMAX>;
@@ -264,12 +264,12 @@ flash_attn_backward (const fa_shape *s, fa_view q, fa_view k, fa_view v, fa_view
       ok = ok && fa_prepare_smem (kkv, smem_kv, err) && fa_prepare_smem (kq, smem_q, err);
       if (ok && (dk.data != NULL || dv.data != NULL))
         {
-          kkv<<<grid_kv, FA_THREADS, smem_kv, st>>> (p);
+          FA_LAUNCH (kkv, grid_kv, FA_THREADS, smem_kv, st, p);
           ok = CUDA_CHECK_LAUNCH ("flash attention backward (dk, dv)", err);
         }
       if (ok && dq.data != NULL)
         {
-          kq<<<grid_q, FA_THREADS, smem_q, st>>> (p);
+          FA_LAUNCH (kq, grid_q, FA_THREADS, smem_q, st, p);
           ok = CUDA_CHECK_LAUNCH ("flash attention backward (dq)", err);
         }
     });

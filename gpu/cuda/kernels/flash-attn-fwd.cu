@@ -9,7 +9,7 @@ template <typename T, int DMAX>
 __global__ void __launch_bounds__ (FA_THREADS)
 fa_forward_kernel (fa_params p)
 {
-  extern __shared__ float smem[];
+  FA_DYNAMIC_SMEM (smem);
   const int d = p.d, ld = d + 1;          /* +1: rows start in different banks */
   float *sq = smem;                       /* (BR, ld) */
   float *sk = sq + FA_BR * ld;            /* (BC, ld) */
@@ -119,7 +119,7 @@ flash_attn_forward (const fa_shape *s, fa_view q, fa_view k, fa_view v, fa_view 
     ok = fa_prepare_smem (kernel, smem, err);
     if (ok)
       {
-        kernel<<<grid, FA_THREADS, smem, (cudaStream_t) stream>>> (p);
+        FA_LAUNCH (kernel, grid, FA_THREADS, smem, (cudaStream_t) stream, p);
         ok = CUDA_CHECK_LAUNCH ("flash attention forward", err);
       }
   }));

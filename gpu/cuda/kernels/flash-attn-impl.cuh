@@ -23,6 +23,16 @@
 #define FA_LOG2E 1.4426950408889634f
 #define FA_LN2 0.6931471805599453f
 
+/* Kernel launch and the dynamic shared-memory tile, as macros so that
+ * tests/gpu/emu/ can run these kernels on CPU threads where no GPU is present. */
+#ifndef FA_LAUNCH
+#define FA_LAUNCH(kernel, grid, block, smem, stream, ...) \
+  kernel<<<(grid), (block), (smem), (stream)>>> (__VA_ARGS__)
+#endif
+#ifndef FA_DYNAMIC_SMEM
+#define FA_DYNAMIC_SMEM(name) extern __shared__ float name[]
+#endif
+
 /* Everything a kernel needs, passed by value. */
 struct fa_params {
   int B, H, Hkv, Tq, Tk, d;
