@@ -93,6 +93,16 @@ arena_alloc_host (arena *a, size_t bytes, le_error *err)
   return arena_alloc_host (a, bytes, err);
 }
 
+static bool
+arena_owns (const arena *a, const void *p)
+{
+  for (int i = 0; i < a->n_chunks; i++)
+    if ((const char *) p >= a->chunks[i].base
+        && (const char *) p < a->chunks[i].base + a->chunks[i].size)
+      return true;
+  return false;
+}
+
 /* Forget everything allocated; several device chunks become one of the peak size. */
 static void
 arena_rewind (arena *a)
@@ -325,7 +335,13 @@ graph_grad (graph *g, tensor *t)
       t->grad = graph_grad (g, t->base);
       return t->grad;
     }
+  /* A gradient lives as long as its tensor: a tensor made outside a checkpointed block
+   * but reached from inside it (through the block's ctx) gets its gradient in the main
+   * arena even while the block's backward allocates in the scratch one. */
+  arena *saved = g->cur;
+  g->cur = arena_owns (&g->scratch, t->data) ? &g->scratch : &g->act;
   t->grad = graph_alloc (g, (size_t) t->numel * sizeof (float));
+  g->cur = saved;
   if (t->grad)
     {
       g->be->memset_zero (t->grad, (size_t) t->numel * sizeof (float));
