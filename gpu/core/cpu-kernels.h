@@ -19,6 +19,8 @@ void cpu_sgemm (bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, 
 void cpu_matmul (float *c, const void *a, le_dtype a_dt, const void *b, le_dtype b_dt,
                  int64_t batch, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b,
                  int64_t stride_a, int64_t stride_b, int64_t stride_c, float alpha, float beta);
+/* Most floats an im2col tile may hold (tests lower it to exercise tiling). */
+extern int64_t cpu_conv_col_max;
 void cpu_conv2d (float *out, const float *x, const void *w, le_dtype w_dt, const float *bias,
                  const le_conv2d_geom *g);
 void cpu_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout,

@@ -122,20 +122,33 @@ cpu_matmul (float *c, const void *a, le_dtype a_dt, const void *b, le_dtype b_dt
                  beta, c + i * stride_c, (int) n);
 }
 
-/* col // (Cin*kh*kw, Ho*Wo) from one image x // (Cin, H, W) */
-static void
-im2col (float *col, const float *x, const le_conv2d_geom *g)
+/* Convolutions are done one tile of output rows at a time, so the column buffer stays
+ * under this many floats (32 MiB) even for a VAE layer at 512 x 512 (128 channels x 9
+ * taps x 262144 pixels would be 1.2 GB at once). Tests lower it to force many tiles. */
+int64_t cpu_conv_col_max = (int64_t) 8 << 20;
+
+static int64_t
+tile_rows (const le_conv2d_geom *g)
 {
-  int64_t rows = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w;
+  int64_t per_row = g->c_in * g->kh * g->kw * g->out_w;
+  int64_t r = cpu_conv_col_max / per_row;
+  return r < 1 ? 1 : r > g->out_h ? g->out_h : r;
+}
+
+/* col // (Cin*kh*kw, n*Wo) for output rows [oy0, oy0 + n) of one image x // (Cin, H, W) */
+static void
+im2col (float *col, const float *x, const le_conv2d_geom *g, int64_t oy0, int64_t n)
+{
+  int64_t rows = g->c_in * g->kh * g->kw, tw = n * g->out_w;
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; r++)
     {
       int64_t ci = r / (g->kh * g->kw), ky = (r / g->kw) % g->kh, kx = r % g->kw;
-      float *dst = col + r * hw;
+      float *dst = col + r * tw;
       const float *src = x + ci * g->h * g->w;
-      for (int64_t oy = 0; oy < g->out_h; oy++)
+      for (int64_t oy = 0; oy < n; oy++)
         {
-          int64_t iy = oy * g->stride - g->pad_t + ky;
+          int64_t iy = (oy0 + oy) * g->stride - g->pad_t + ky;
           for (int64_t ox = 0; ox < g->out_w; ox++)
             {
               int64_t ix = ox * g->stride - g->pad_l + kx;
@@ -146,22 +159,22 @@ im2col (float *col, const float *x, const le_conv2d_geom *g)
     }
 }
 
-/* dx // (Cin, H, W) += col2im(dcol) */
+/* dx // (Cin, H, W) += col2im(dcol) for output rows [oy0, oy0 + n) */
 static void
-col2im_add (float *dx, const float *dcol, const le_conv2d_geom *g)
+col2im_add (float *dx, const float *dcol, const le_conv2d_geom *g, int64_t oy0, int64_t n)
 {
-  int64_t hw = g->out_h * g->out_w;
+  int64_t tw = n * g->out_w;
   /* parallel over input channels: each writes only its own plane */
 #pragma omp parallel for schedule(static)
   for (int64_t ci = 0; ci < g->c_in; ci++)
     for (int64_t ky = 0; ky < g->kh; ky++)
       for (int64_t kx = 0; kx < g->kw; kx++)
         {
-          const float *src = dcol + ((ci * g->kh + ky) * g->kw + kx) * hw;
+          const float *src = dcol + ((ci * g->kh + ky) * g->kw + kx) * tw;
           float *dst = dx + ci * g->h * g->w;
-          for (int64_t oy = 0; oy < g->out_h; oy++)
+          for (int64_t oy = 0; oy < n; oy++)
             {
-              int64_t iy = oy * g->stride - g->pad_t + ky;
+              int64_t iy = (oy0 + oy) * g->stride - g->pad_t + ky;
               if (iy < 0 || iy >= g->h)
                 continue;
               for (int64_t ox = 0; ox < g->out_w; ox++)
@@ -182,25 +195,43 @@ conv_is_pointwise (const le_conv2d_geom *g)
          && g->pad_b == 0 && g->pad_r == 0;
 }
 
+static void
+add_channel_sums (float *dbias, const float *db, int64_t c_out, int64_t hw)
+{
+#pragma omp parallel for schedule(static)
+  for (int64_t co = 0; co < c_out; co++)
+    {
+      double s = 0;
+      for (int64_t i = 0; i < hw; i++)
+        s += db[co * hw + i];
+      dbias[co] += (float) s;
+    }
+}
+
 void
 cpu_conv2d (float *out, const float *x, const void *w, le_dtype w_dt, const float *bias,
             const le_conv2d_geom *g)
 {
-  int64_t kdim = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w;
+  int64_t kdim = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w, wo = g->out_w;
   const float *wf = cpu_as_f32 (w, w_dt, (size_t) (g->c_out * kdim), CPU_SCRATCH_W);
   bool pointwise = conv_is_pointwise (g);
-  float *col = pointwise ? NULL : cpu_scratch (CPU_SCRATCH_COL, (size_t) (kdim * hw));
+  int64_t tr = pointwise ? g->out_h : tile_rows (g);
+  float *col = pointwise ? NULL : cpu_scratch (CPU_SCRATCH_COL, (size_t) (kdim * tr * wo));
   if (wf == NULL || (!pointwise && col == NULL))
     return;
   for (int64_t b = 0; b < g->batch; b++)
     {
       const float *xb = x + b * g->c_in * g->h * g->w;
-      float *ob = out + b * g->c_out * hw;
-      if (!pointwise)
-        im2col (col, xb, g);
-      cpu_sgemm (false, false, (int) g->c_out, (int) hw,
-                   (int) kdim, 1.0f, wf, (int) kdim, pointwise ? xb : col, (int) hw, 0.0f,
-                   ob, (int) hw);
+      float *ob = out + b * g->c_out * hw;                     // (Cout, Ho*Wo)
+      for (int64_t oy0 = 0; oy0 < g->out_h; oy0 += tr)
+        {
+          int64_t n = g->out_h - oy0 < tr ? g->out_h - oy0 : tr;
+          if (!pointwise)
+            im2col (col, xb, g, oy0, n);
+          /* out tile // (Cout, n*Wo), row stride Ho*Wo = w // (Cout, K) @ col // (K, n*Wo) */
+          cpu_sgemm (false, false, g->c_out, n * wo, kdim, 1.0f, wf, kdim,
+                     pointwise ? xb : col, n * wo, 0.0f, ob + oy0 * wo, hw);
+        }
       if (bias)
         {
 #pragma omp parallel for schedule(static)
@@ -215,47 +246,43 @@ void
 cpu_conv2d_backward (float *dx, float *dw, float *dbias, const float *dout, const float *x,
                      const void *w, le_dtype w_dt, const le_conv2d_geom *g)
 {
-  int64_t kdim = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w;
+  int64_t kdim = g->c_in * g->kh * g->kw, hw = g->out_h * g->out_w, wo = g->out_w;
   bool pointwise = conv_is_pointwise (g);
+  int64_t tr = pointwise ? g->out_h : tile_rows (g);
   const float *wf = dx ? cpu_as_f32 (w, w_dt, (size_t) (g->c_out * kdim), CPU_SCRATCH_W)
                        : NULL;
-  float *col = (!pointwise && dw) ? cpu_scratch (CPU_SCRATCH_COL, (size_t) (kdim * hw)) : NULL;
-  float *dcol = (!pointwise && dx) ? cpu_scratch (CPU_SCRATCH_A, (size_t) (kdim * hw)) : NULL;
+  size_t tile = (size_t) (kdim * tr * wo);
+  float *col = (!pointwise && dw) ? cpu_scratch (CPU_SCRATCH_COL, tile) : NULL;
+  float *dcol = (!pointwise && dx) ? cpu_scratch (CPU_SCRATCH_A, tile) : NULL;
   if ((dx && wf == NULL) || (!pointwise && ((dw && !col) || (dx && !dcol))))
     return;
   for (int64_t b = 0; b < g->batch; b++)
     {
       const float *xb = x + b * g->c_in * g->h * g->w;
-      const float *db = dout + b * g->c_out * hw;
-      if (dw)
+      const float *db = dout + b * g->c_out * hw;              // (Cout, Ho*Wo)
+      float *dxb = dx ? dx + b * g->c_in * g->h * g->w : NULL;
+      for (int64_t oy0 = 0; oy0 < g->out_h; oy0 += tr)
         {
-          if (!pointwise)
-            im2col (col, xb, g);
-          /* dw // (Cout, K) += dout_b // (Cout, HW) @ col^T // (HW, K) */
-          cpu_sgemm (false, true, (int) g->c_out, (int) kdim,
-                       (int) hw, 1.0f, db, (int) hw, pointwise ? xb : col, (int) hw, 1.0f,
-                       dw, (int) kdim);
-        }
-      if (dx)
-        {
-          float *dxb = dx + b * g->c_in * g->h * g->w;
-          /* dcol // (K, HW) = w^T // (K, Cout) @ dout_b // (Cout, HW) */
-          cpu_sgemm (true, false, (int) kdim, (int) hw,
-                       (int) g->c_out, 1.0f, wf, (int) kdim, db, (int) hw,
-                       pointwise ? 1.0f : 0.0f, pointwise ? dxb : dcol, (int) hw);
-          if (!pointwise)
-            col2im_add (dxb, dcol, g);
-        }
-      if (dbias)
-        {
-#pragma omp parallel for schedule(static)
-          for (int64_t co = 0; co < g->c_out; co++)
+          int64_t n = g->out_h - oy0 < tr ? g->out_h - oy0 : tr;
+          const float *dt = db + oy0 * wo;                     // tile, row stride Ho*Wo
+          if (dw)
             {
-              double s = 0;
-              for (int64_t i = 0; i < hw; i++)
-                s += db[co * hw + i];
-              dbias[co] += (float) s;
+              if (!pointwise)
+                im2col (col, xb, g, oy0, n);
+              /* dw // (Cout, K) += dout tile // (Cout, n*Wo) @ col^T // (n*Wo, K) */
+              cpu_sgemm (false, true, g->c_out, kdim, n * wo, 1.0f, dt, hw,
+                         pointwise ? xb : col, n * wo, 1.0f, dw, kdim);
+            }
+          if (dx)
+            {
+              /* dcol // (K, n*Wo) = w^T // (K, Cout) @ dout tile // (Cout, n*Wo) */
+              cpu_sgemm (true, false, kdim, n * wo, g->c_out, 1.0f, wf, kdim, dt, hw,
+                         pointwise ? 1.0f : 0.0f, pointwise ? dxb : dcol, pointwise ? hw : n * wo);
+              if (!pointwise)
+                col2im_add (dxb, dcol, g, oy0, n);
             }
         }
+      if (dbias)
+        add_channel_sums (dbias, db, g->c_out, hw);
     }
 }
