@@ -313,12 +313,12 @@ llama_config_save (const llama_config *cfg, const char *path, le_error *err)
 {
   char rope[512] = "null";
   if (cfg->scaling.factor > 0)
-    snprintf (rope, sizeof rope, "{\"factor\": %.9g, \"low_freq_factor\": %.9g, "
-              "\"high_freq_factor\": %.9g, \"original_max_position_embeddings\": %.0f, "
+    snprintf (rope, sizeof rope, "{\"factor\": %.6f, \"low_freq_factor\": %.6f, "
+              "\"high_freq_factor\": %.6f, \"original_max_position_embeddings\": %.0f, "
               "\"rope_type\": \"llama3\"}", cfg->scaling.factor, cfg->scaling.low_freq_factor,
               cfg->scaling.high_freq_factor, cfg->scaling.original_max_position);
   else if (cfg->rope_linear_factor != 1.0f)
-    snprintf (rope, sizeof rope, "{\"factor\": %.9g, \"type\": \"linear\"}",
+    snprintf (rope, sizeof rope, "{\"factor\": %.6f, \"type\": \"linear\"}",
               cfg->rope_linear_factor);
   char text[4096];
   int n = snprintf (text, sizeof text,

@@ -50,12 +50,12 @@ ensure_rope (llama_model *m, graph *g, int64_t t)
   return true;
 }
 
-typedef struct {
+typedef struct llama_block_ctx {
   llama_model *m;
   int layer;
   tensor *cos, *sin;             // (T, D)
   int64_t batch, t;
-} layer_ctx;
+} layer_ctx;   /* struct llama_block_ctx of llama.h */
 
 /* (B, T, H*D) -> (B, H, T, D) */
 static tensor *
@@ -121,14 +121,21 @@ trunk (llama_model *m, graph *g, const int32_t *tokens, int64_t batch, int64_t t
   tensor *ids = graph_from_host (g, LE_I32, 2, (int64_t[]) { batch, t }, tokens, "tokens");
   tensor *cos = graph_from_host (g, LE_F32, 2, (int64_t[]) { t, D }, m->rope_cos, "rope_cos");
   tensor *sin = graph_from_host (g, LE_F32, 2, (int64_t[]) { t, D }, m->rope_sin, "rope_sin");
+  if (m->block_ctx == NULL)
+    {
+      m->block_ctx = calloc ((size_t) m->cfg.n_layers, sizeof *m->block_ctx);
+      if (m->block_ctx == NULL)
+        return graph_fail (g, LE_ERR_MEMORY, "out of memory");
+    }
   tensor *x = op_embedding (g, m->embed, ids);   // (B, T, C)
   for (int l = 0; l < m->cfg.n_layers && x; l++)
     {
-      layer_ctx ctx = { m, l, cos, sin, batch, t };
+      layer_ctx *ctx = &m->block_ctx[l];
+      *ctx = (layer_ctx) { m, l, cos, sin, batch, t };
       tensor *out = NULL;
       bool ok = m->checkpointing
-                ? graph_checkpoint (g, layer_block, &ctx, &x, 1, &out, 1)
-                : layer_block (g, &ctx, &x, 1, &out, 1);
+                ? graph_checkpoint (g, layer_block, ctx, &x, 1, &out, 1)
+                : layer_block (g, ctx, &x, 1, &out, 1);
       x = ok ? out : NULL;
     }
   return x;

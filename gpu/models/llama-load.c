@@ -289,6 +289,7 @@ llama_model_free (llama_model *m)
   free (m->lora_targets);
   param_store_free (m->base);
   free (m->layers);
+  free (m->block_ctx);
   free (m->rope_cos);
   free (m->rope_sin);
   free (m);

@@ -50,6 +50,9 @@ typedef struct {
   lora_set *lora;                     /* NULL until llama_lora_attach */
   char **lora_targets;                /* NULL-terminated module names attached */
   bool checkpointing;                 /* gradient checkpointing per layer */
+  /* per-layer block arguments; they must outlive the forward, since a checkpointed
+   * block runs again during backward */
+  struct llama_block_ctx *block_ctx;  /* (n_layers) */
   /* host RoPE tables, grown on demand // (rope_positions, head_dim) */
   float *rope_cos, *rope_sin;
   int64_t rope_positions;

@@ -246,6 +246,7 @@ text_dataset_load (const char *dir, const le_tokenizer *tok, int64_t sequence_le
       return NULL;
     }
   ds->pad_id = le_tokenizer_eos_id (tok);
+  ds->sequence_length = sequence_length;
   int cap = 0;
   struct dirent *e;
   bool ok = true;
@@ -316,9 +317,10 @@ text_dataset_cut_warning (text_dataset *ds)
   if (ds->n_cut == 0)
     return NULL;
   snprintf (ds->warning, sizeof ds->warning, "%lld sample%s longer than sequence_length "
-            "%s cut (the end of %s is not trained on); the first is at %s; raise "
+            "%lld %s cut (the end of %s is not trained on); the first is at %s; raise "
             "sequence_length or split long lines", (long long) ds->n_cut,
-            ds->n_cut == 1 ? "" : "s", ds->n_cut == 1 ? "was" : "were",
+            ds->n_cut == 1 ? "" : "s", (long long) ds->sequence_length,
+            ds->n_cut == 1 ? "was" : "were",
             ds->n_cut == 1 ? "it" : "them", ds->first_cut);
   return ds->warning;
 }

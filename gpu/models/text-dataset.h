@@ -28,6 +28,7 @@ typedef struct {
   int64_t n_samples;
   char **files;       /* paths read, sorted */
   int n_files;
+  int64_t sequence_length;
   int64_t n_cut;      /* samples longer than sequence_length */
   char first_cut[1200]; /* "file:line" of the first one */
   int64_t counted;    /* counted targets over the whole dataset */
