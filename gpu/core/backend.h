@@ -52,6 +52,8 @@ struct backend {
   void *(*alloc) (size_t bytes, le_error *err);   /* 256-byte aligned */
   void (*free) (void *p);
   void (*memset_zero) (void *p, size_t bytes);
+  /* copy_h2d may return before the device has the data, but the host buffer is free to
+   * reuse when it returns; copy_d2h returns when the host has the data (ops read it). */
   void (*copy_h2d) (void *dst, const void *src, size_t bytes);
   void (*copy_d2h) (void *dst, const void *src, size_t bytes);
   void (*copy_d2d) (void *dst, const void *src, size_t bytes);

@@ -31,7 +31,7 @@ tensor *op_reshape (graph *g, tensor *x, int ndim, const int64_t *shape);
 /* Materialised permutation: out dim d is x dim perm[d]. */
 tensor *op_permute (graph *g, tensor *x, const int *perm);
 tensor *op_transpose (graph *g, tensor *x, int d0, int d1);
-/* Concatenation along axis (UNet skip connections); n >= 1. */
+/* Concatenation of 1 to 4 tensors along axis (UNet skip connections). */
 tensor *op_concat (graph *g, tensor **xs, int n, int axis);
 /* x[..., start:start+len, ...] along axis (chunk, split, qkv) */
 tensor *op_slice (graph *g, tensor *x, int axis, int64_t start, int64_t len);
