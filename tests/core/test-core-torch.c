@@ -70,6 +70,30 @@ dump_conversions (const char *dir, FILE *m)
          && write_bin (dir, "conv_f16_back.bin", back, sizeof back);
 }
 
+/* Three AdamW steps and a sum of squares on the CPU kernels, for torch.optim.AdamW. */
+static bool
+dump_optimizer (const char *dir, FILE *m)
+{
+  enum { N = 257, STEPS = 3 };
+  static float p[N], m1[N], v[N], g[STEPS][N], p0[N], ss[1];
+  const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.1f;
+  for (int i = 0; i < N; i++)
+    p0[i] = p[i] = 2.0f * le_rand_uniform (11, (uint64_t) i) - 1.0f;
+  for (int s = 0; s < STEPS; s++)
+    {
+      for (int i = 0; i < N; i++)
+        g[s][i] = 2.0f * le_rand_uniform (12 + (uint64_t) s, (uint64_t) i) - 1.0f;
+      float bc1 = 1.0f - powf (b1, (float) (s + 1)), bc2 = 1.0f - powf (b2, (float) (s + 1));
+      backend_cpu.adamw (p, g[s], m1, v, N, lr, b1, b2, eps, wd, bc1, bc2, 1.0f);
+    }
+  backend_cpu.sumsq (ss, g[0], N);
+  fprintf (m, "  \"adamw\": {\"n\": %d, \"steps\": %d, \"lr\": %g, \"betas\": [%g, %g], "
+              "\"eps\": %g, \"weight_decay\": %g, \"sumsq_g0\": %.9g},\n",
+           N, STEPS, lr, b1, b2, eps, wd, ss[0]);
+  return write_bin (dir, "adamw_p0.bin", p0, sizeof p0) && write_bin (dir, "adamw_g.bin", g, sizeof g)
+         && write_bin (dir, "adamw_p.bin", p, sizeof p);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -93,6 +117,11 @@ main (int argc, char **argv)
   if (!dump_conversions (dir, m))
     {
       fprintf (stderr, "conversion dump failed\n");
+      return 1;
+    }
+  if (!dump_optimizer (dir, m))
+    {
+      fprintf (stderr, "optimizer dump failed\n");
       return 1;
     }
   fprintf (m, "  \"cases\": [\n");

@@ -248,6 +248,23 @@ def check_conversions(d, conv):
     tap(bool(same.all()), "f16 -> f32 matches torch on %d values" % n)
 
 
+def check_adamw(d, a):
+    n, steps = a["n"], a["steps"]
+    p0 = load(d, "adamw_p0.bin", np.float32, None).astype(np.float64)
+    g = load(d, "adamw_g.bin", np.float32, (steps, n)).astype(np.float64)
+    p_c = load(d, "adamw_p.bin", np.float32, None)
+    param = torch.nn.Parameter(torch.from_numpy(p0.copy()))
+    opt = torch.optim.AdamW([param], lr=a["lr"], betas=tuple(a["betas"]), eps=a["eps"],
+                            weight_decay=a["weight_decay"])
+    for s in range(steps):
+        param.grad = torch.from_numpy(g[s].copy())
+        opt.step()
+    ok, msg = close(p_c, param.detach().numpy(), rtol=1e-5, atol=1e-6)
+    tap(ok, "adamw kernel: %d steps match torch.optim.AdamW (%s)" % (steps, msg))
+    ref = float((g[0] ** 2).sum())
+    tap(abs(a["sumsq_g0"] - ref) <= 1e-5 * ref, "sumsq kernel matches (%g, %g)" % (a["sumsq_g0"], ref))
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__, file=sys.stderr)
@@ -262,6 +279,7 @@ def main():
         with open(os.path.join(d, "manifest.json")) as f:
             manifest = json.load(f)
         check_conversions(d, manifest["conversions"])
+        check_adamw(d, manifest["adamw"])
         for case in manifest["cases"]:
             try:
                 check_case(d, case)
