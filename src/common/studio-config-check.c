@@ -240,17 +240,18 @@ studio_config_check (StudioConfig *config, GPtrArray *problems)
       gint64 resolution = studio_config_get_int (config, "resolution");
       if (resolution % 8 != 0)
         add_problem (problems, STUDIO_CONFIG_ERROR_RANGE,
+                     /* %lld, not G_GINT64_FORMAT: xgettext cannot see through the macro. */
                      _("“resolution” must be a multiple of 8 (the VAE works on 8x8 blocks), "
-                       "not %" G_GINT64_FORMAT "; try %" G_GINT64_FORMAT),
-                     resolution, resolution / 8 * 8);
+                       "not %lld; try %lld"),
+                     (long long) resolution, (long long) (resolution / 8 * 8));
     }
 
   gint64 max_steps = studio_config_get_int (config, "max_train_steps");
   gint64 warmup = studio_config_get_int (config, "warmup_steps");
   if (max_steps > 0 && warmup >= max_steps)
     add_problem (problems, STUDIO_CONFIG_ERROR_RANGE,
-                 _("“warmup_steps” (%" G_GINT64_FORMAT ") must be less than “max_train_steps” "
-                   "(%" G_GINT64_FORMAT ")"), warmup, max_steps);
+                 _("“warmup_steps” (%lld) must be less than “max_train_steps” (%lld)"),
+                 (long long) warmup, (long long) max_steps);
 
   return problems->len == before;
 }
