@@ -16,6 +16,8 @@
 
 #include <algorithm>
 #include <barrier>
+#include <condition_variable>
+#include <functional>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -92,6 +94,59 @@ emu_dynamic_smem ()
   return smem;
 }
 
+/* The block's threads: created once and reused, since creating 256 threads per block
+ * costs more than most emulated kernels. Never destroyed (detached, the pool leaked on
+ * purpose) so that exit () does not wait for or destroy what idle workers sleep on. */
+struct emu_pool {
+  std::mutex lock;
+  std::condition_variable wake, done;
+  uint64_t generation = 0;
+  unsigned active = 0, remaining = 0;
+  std::function<void (unsigned)> *job = nullptr;
+  unsigned size = 0;
+
+  void
+  worker (unsigned id)
+  {
+    uint64_t seen = 0;
+    for (;;)
+      {
+        std::unique_lock<std::mutex> hold (lock);
+        wake.wait (hold, [&] { return generation != seen; });
+        seen = generation;
+        if (id >= active)
+          continue;
+        std::function<void (unsigned)> *fn = job;
+        hold.unlock ();
+        (*fn) (id);
+        hold.lock ();
+        if (--remaining == 0)
+          done.notify_all ();
+      }
+  }
+
+  /* Runs FN (t) on threads t = 0 .. n-1 and waits for all of them. */
+  void
+  run (unsigned n, std::function<void (unsigned)> &fn)
+  {
+    std::unique_lock<std::mutex> hold (lock);
+    for (; size < n; size++)
+      std::thread ([this, id = size] { worker (id); }).detach ();
+    job = &fn;
+    active = remaining = n;
+    generation++;
+    wake.notify_all ();
+    done.wait (hold, [&] { return remaining == 0; });
+  }
+};
+
+inline emu_pool *
+emu_the_pool ()
+{
+  static emu_pool *pool = new emu_pool;
+  return pool;
+}
+
 /* Runs BODY as every thread of every block of the grid. A thread that returns early
  * drops out of the barriers, as on the GPU. */
 template <typename F>
@@ -112,18 +167,14 @@ emu_launch (dim3 grid, dim3 block, F body)
                 (std::ptrdiff_t) std::min (32u, n - 32 * w)));
           st.lanes.resize (n);
           emu_block = &st;
-          std::vector<std::thread> threads;
-          threads.reserve (n);
-          for (unsigned t = 0; t < n; t++)
-            threads.emplace_back ([&, t, bx, by, bz] {
-              threadIdx = dim3 (t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
-              blockIdx = dim3 (bx, by, bz);
-              body ();
-              st.block->arrive_and_drop ();
-              st.warps[t / 32]->arrive_and_drop ();
-            });
-          for (auto &th : threads)
-            th.join ();
+          std::function<void (unsigned)> thread_body = [&] (unsigned t) {
+            threadIdx = dim3 (t % block.x, (t / block.x) % block.y, t / (block.x * block.y));
+            blockIdx = dim3 (bx, by, bz);
+            body ();
+            st.block->arrive_and_drop ();
+            st.warps[t / 32]->arrive_and_drop ();
+          };
+          emu_the_pool ()->run (n, thread_body);
         }
 }
 
