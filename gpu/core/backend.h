@@ -11,7 +11,8 @@
  *   gradients they are given, and skip any gradient pointer that is NULL (frozen input).
  * - Kernels return nothing; a backend reports an asynchronous failure (CUDA launch
  *   error) from sync(). alloc returns NULL and fills err.
- * - Scratch memory a kernel needs (im2col, attention rows) is the backend's business.
+ * - Scratch memory a kernel needs (im2col, attention rows) is the backend's business; a
+ *   backend is driven from one thread at a time (the CPU keeps shared scratch buffers).
  *
  * CPU: OpenBLAS sgemm for products; F16/BF16 operands are converted on the fly into a
  * grow-only F32 scratch buffer (the conversion is O(n k) against the product's O(m n k),
