@@ -909,7 +909,8 @@ import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   else
     toast (self, message->str);
   update_grid_page (self);
-  schedule_health (self);
+  show_health (self);
+  schedule_health (self);   /* the new files' hashes */
   if (self->pending_import != NULL)
     start_import (self);
 }
@@ -1030,8 +1031,9 @@ monitor_timeout (gpointer data)
 
       if (!g_file_test (key, G_FILE_TEST_IS_REGULAR) || (item != NULL && !changed))
         continue;
-      /* A changed image gets a fresh thumbnail (the cache key has its mtime). */
+      /* A changed image gets a fresh thumbnail (the disk cache key has its mtime). */
       g_hash_table_remove (self->hashes, key);
+      studio_thumbnail_loader_forget (self->loader, key);
       if (item == studio_caption_editor_get_item (self->editor) && item != NULL)
         studio_caption_editor_set_item (self->editor, NULL, NULL, NULL);
       studio_dataset_add_file (self->dataset, key, NULL);

@@ -5,6 +5,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <string.h>
 
 #include "studio-atomic-file.h"
 #include "studio-thumbnail-loader.h"
@@ -177,6 +178,27 @@ studio_thumbnail_loader_lookup (StudioThumbnailLoader *self, const char *path, i
   g_queue_unlink (&self->lru, link);
   g_queue_push_head_link (&self->lru, link);
   return ((Entry *) link->data)->texture;
+}
+
+void
+studio_thumbnail_loader_forget (StudioThumbnailLoader *self, const char *path)
+{
+  g_return_if_fail (STUDIO_IS_THUMBNAIL_LOADER (self));
+
+  for (GList *l = self->lru.head; l != NULL;)
+    {
+      GList *next = l->next;
+      Entry *entry = l->data;
+      const char *colon = strchr (entry->key, ':');
+
+      if (colon != NULL && strcmp (colon + 1, path) == 0)
+        {
+          g_hash_table_remove (self->textures, entry->key);
+          g_queue_delete_link (&self->lru, l);
+          entry_free (entry);
+        }
+      l = next;
+    }
 }
 
 static void

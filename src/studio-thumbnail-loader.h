@@ -34,6 +34,9 @@ void        studio_thumbnail_loader_load    (StudioThumbnailLoader *self, const 
 GdkTexture *studio_thumbnail_loader_load_finish (StudioThumbnailLoader *self,
                                                  GAsyncResult *result, GError **error);
 
+/* Drops PATH's textures from memory (all sizes): the file changed on disk. */
+void        studio_thumbnail_loader_forget  (StudioThumbnailLoader *self, const char *path);
+
 /* The cache file PATH's thumbnail of SIZE has now (NULL when PATH cannot be read). */
 char       *studio_thumbnail_loader_dup_cache_path (StudioThumbnailLoader *self,
                                                     const char *path, int size);

@@ -3,6 +3,7 @@
  * choosers, the folder drop target, and remembers its size. */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
 
 #include "studio-project.h"
@@ -22,6 +23,7 @@ struct _StudioWindow
   StudioProjectView   *project_view;
 
   GFile               *project_folder;
+  GSList              *pending_import;   /* GFile*: images dropped on the welcome page */
 };
 
 G_DEFINE_FINAL_TYPE (StudioWindow, studio_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -215,8 +217,15 @@ project_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   if (project != NULL)
     {
       show_project (self, project);
+      if (self->pending_import != NULL)
+        {
+          studio_dataset_view_import (studio_project_view_get_dataset_view (self->project_view),
+                                      self->pending_import);
+          g_slist_free_full (g_steal_pointer (&self->pending_import), g_object_unref);
+        }
       return;
     }
+  g_slist_free_full (g_steal_pointer (&self->pending_import), g_object_unref);
 
   studio_window_show_error (self,
                             request->create ? _("Cannot create the project")
@@ -314,6 +323,46 @@ studio_window_choose_project_folder (StudioWindow *self, gboolean create)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* Image files dropped on the welcome page (not a folder) become a new project in
+ * Documents/LoRA Studio/, named after their folder; the Dataset view then copies them
+ * in as it imports any drop, refusing what is not an image. */
+static gboolean
+create_project_for_files (StudioWindow *self, GSList *files)
+{
+  const char *documents = g_get_user_special_dir (G_USER_DIRECTORY_DOCUMENTS);
+  g_autofree char *parent = g_build_filename (documents ? documents : g_get_home_dir (),
+                                              "LoRA Studio", NULL);
+  g_autoptr (GFile) source_dir = g_file_get_parent (files->data);
+  g_autofree char *base = source_dir ? g_file_get_basename (source_dir) : NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GFile) folder = NULL;
+
+  if (base == NULL || g_str_equal (base, "/"))
+    {
+      g_free (base);
+      base = g_strdup (_("New Project"));
+    }
+  for (guint n = 1; path == NULL || g_file_test (path, G_FILE_TEST_EXISTS); n++)
+    {
+      g_autofree char *name = n == 1 ? g_strdup (base) : g_strdup_printf ("%s %u", base, n);
+      g_free (path);
+      path = g_build_filename (parent, name, NULL);
+    }
+  if (g_mkdir_with_parents (path, 0755) != 0)
+    {
+      g_autofree char *message = g_strdup_printf (_("Cannot create the folder “%s”: %s"), path,
+                                                  g_strerror (errno));
+      studio_window_show_error (self, _("Cannot create the project"), message);
+      return FALSE;
+    }
+  g_slist_free_full (g_steal_pointer (&self->pending_import), g_object_unref);
+  for (GSList *l = files; l != NULL; l = l->next)
+    self->pending_import = g_slist_append (self->pending_import, g_object_ref (l->data));
+  folder = g_file_new_for_path (path);
+  studio_window_create_project (self, folder, NULL);
+  return TRUE;
+}
+
 /* A folder dropped on the welcome page becomes a project: an existing one opens, any
  * other folder (of images) is made into one. */
 static gboolean
@@ -328,12 +377,16 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, gpointe
   files = gdk_file_list_get_files (g_value_get_boxed (value));
   folder = files ? files->data : NULL;
 
-  if (folder == NULL
-      || g_file_query_file_type (folder, G_FILE_QUERY_INFO_NONE, NULL) != G_FILE_TYPE_DIRECTORY)
+  if (folder == NULL)
     {
       studio_window_show_toast (self, _("Drop a folder of images to make a project of it"));
-      g_slist_free (files);
       return FALSE;
+    }
+  if (g_file_query_file_type (folder, G_FILE_QUERY_INFO_NONE, NULL) != G_FILE_TYPE_DIRECTORY)
+    {
+      gboolean created = create_project_for_files (self, files);
+      g_slist_free (files);
+      return created;
     }
 
   {
@@ -404,6 +457,7 @@ studio_window_dispose (GObject *object)
   StudioWindow *self = STUDIO_WINDOW (object);
 
   g_clear_object (&self->project_folder);
+  g_slist_free_full (g_steal_pointer (&self->pending_import), g_object_unref);
   G_OBJECT_CLASS (studio_window_parent_class)->dispose (object);
 }
 

@@ -426,6 +426,14 @@ test_thumbnail_cache (void)
   g_assert_cmpuint (studio_thumbnail_loader_get_n_cache_hits (fresh), ==, 1);
   g_assert_cmpint (gdk_texture_get_width (from_disk), ==, 128);
 
+  /* forget() drops every size of one image from memory, nothing else. */
+  g_object_unref (load_sync (fresh, image, 64));
+  g_object_unref (load_sync (fresh, other, 64));
+  studio_thumbnail_loader_forget (fresh, image);
+  g_assert_null (studio_thumbnail_loader_lookup (fresh, image, 128));
+  g_assert_null (studio_thumbnail_loader_lookup (fresh, image, 64));
+  g_assert_nonnull (studio_thumbnail_loader_lookup (fresh, other, 64));
+
   /* A changed image (new size and mtime) gets a new cache entry. */
   g_usleep (1100 * 1000);
   write_png (image, 300, 300, 0x993366ff);

@@ -1,0 +1,262 @@
+/* dataset-grid-bench.c: how the Dataset view holds up with thousands of large images.
+ *
+ *   dataset-grid-bench generate DIR [N]   writes N (default 10000) distinct 1024x1024
+ *                                         JPEGs into DIR, on every core
+ *   dataset-grid-bench run DIR            opens DIR as a project in a real window and
+ *                                         prints, as key=value lines:
+ *     first_screen_ms  set_project -> every visible cell shows its thumbnail
+ *     scroll_*         the whole grid scrolled top to bottom, half a page per frame:
+ *                      max_block_ms is the longest gap between two runs of a 1 ms
+ *                      high-priority timeout (how long the main loop was busy),
+ *                      max_frame_ms the longest gap between two frame-clock ticks
+ *     vmrss_mb, vmhwm_mb  resident memory now and at its peak (/proc/self/status)
+ *
+ * Run it twice: the first run decodes and fills the thumbnail cache (cold), the second
+ * starts with an empty memory but a warm disk cache, the case the issue measures.
+ * Needs a display (xvfb-run works). See bench/README.md for the numbers. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "studio-dataset-view.h"
+#include "studio-project.h"
+
+/* generate */
+
+typedef struct {
+  const char *dir;
+  guint       first, last;
+} Slice;
+
+static gpointer
+generate_slice (gpointer data)
+{
+  Slice *slice = data;
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 1024, 1024);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+
+  for (guint i = slice->first; i < slice->last; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("img-%05u.jpg", i);
+      g_autofree char *path = g_build_filename (slice->dir, name, NULL);
+      GError *error = NULL;
+
+      /* A gradient and a block whose colour and place depend on I: every file differs,
+       * so none is a duplicate, and JPEG has real work to do. */
+      for (int y = 0; y < 1024; y++)
+        for (int x = 0; x < 1024; x++)
+          {
+            guint8 *p = pixels + y * stride + x * 3;
+            gboolean block = ABS (x - (int) (i * 37 % 900) - 60) < 60 && ABS (y - (int) (i * 53 % 900) - 60) < 60;
+            p[0] = block ? 255 - (i & 0xff) : (guint8) (x / 4 + i);
+            p[1] = block ? (i * 7) & 0xff : (guint8) (y / 4);
+            p[2] = (guint8) ((x + y) / 8 + i * 3);
+          }
+      if (!gdk_pixbuf_save (pixbuf, path, "jpeg", &error, "quality", "85", NULL))
+        {
+          g_printerr ("%s: %s\n", path, error->message);
+          g_error_free (error);
+        }
+    }
+  return NULL;
+}
+
+static int
+generate (const char *dir, guint n)
+{
+  guint n_threads = g_get_num_processors ();
+  g_autofree GThread **threads = g_new0 (GThread *, n_threads);
+  g_autofree Slice *slices = g_new0 (Slice, n_threads);
+  gint64 start = g_get_monotonic_time ();
+
+  if (g_mkdir_with_parents (dir, 0755) != 0)
+    {
+      g_printerr ("Cannot create %s\n", dir);
+      return 1;
+    }
+  for (guint t = 0; t < n_threads; t++)
+    {
+      slices[t].dir = dir;
+      slices[t].first = n * t / n_threads;
+      slices[t].last = n * (t + 1) / n_threads;
+      threads[t] = g_thread_new ("generate", generate_slice, &slices[t]);
+    }
+  for (guint t = 0; t < n_threads; t++)
+    g_thread_join (threads[t]);
+  printf ("generated=%u seconds=%.1f\n", n, (g_get_monotonic_time () - start) / 1e6);
+  return 0;
+}
+
+/* run */
+
+static gint64 last_probe, max_block;
+static gint64 last_tick, max_frame;
+static gboolean scrolling_done;
+
+static gboolean
+probe (gpointer data)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (last_probe != 0 && now - last_probe > max_block)
+    max_block = now - last_probe;
+  last_probe = now;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+scroll_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  GtkAdjustment *adjustment = data;
+  gint64 now = g_get_monotonic_time ();
+  double value = gtk_adjustment_get_value (adjustment);
+  double page = gtk_adjustment_get_page_size (adjustment);
+  double upper = gtk_adjustment_get_upper (adjustment);
+
+  if (last_tick != 0 && now - last_tick > max_frame)
+    max_frame = now - last_tick;
+  last_tick = now;
+  if (value + page >= upper - 1)
+    {
+      scrolling_done = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+  gtk_adjustment_set_value (adjustment, MIN (value + page / 2, upper - page));
+  return G_SOURCE_CONTINUE;
+}
+
+/* Every cell on screen shows its thumbnail. */
+static gboolean
+screen_full (GtkWidget *grid)
+{
+  guint cells = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *cell = gtk_widget_get_first_child (c);
+      GObject *picture;
+      graphene_rect_t bounds;
+
+      if (cell == NULL || !gtk_widget_get_mapped (c))
+        continue;
+      /* Only cells inside the visible part of the grid count. */
+      if (!gtk_widget_compute_bounds (c, grid, &bounds) || bounds.origin.y + bounds.size.height <= 0 ||
+          bounds.origin.y >= gtk_widget_get_height (grid))
+        continue;
+      picture = gtk_widget_get_template_child (cell, G_OBJECT_TYPE (cell), "picture");
+      if (picture == NULL)
+        continue;
+      cells++;
+      if (gtk_picture_get_paintable (GTK_PICTURE (picture)) == NULL)
+        return FALSE;
+    }
+  return cells > 0;
+}
+
+static void
+iterate (void)
+{
+  g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+print_memory (void)
+{
+  g_autofree char *status = NULL;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return;
+  for (char *line = strtok (status, "\n"); line; line = strtok (NULL, "\n"))
+    {
+      long kb;
+      if (sscanf (line, "VmRSS: %ld", &kb) == 1)
+        printf ("vmrss_mb=%.0f\n", kb / 1024.0);
+      if (sscanf (line, "VmHWM: %ld", &kb) == 1)
+        printf ("vmhwm_mb=%.0f\n", kb / 1024.0);
+    }
+}
+
+static int
+run (const char *dir)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *abs = g_canonicalize_filename (dir, NULL);
+  g_autofree char *project_dir = g_strconcat (abs, "-project", NULL);
+  g_autofree char *config = g_build_filename (project_dir, "config.yaml", NULL);
+  g_autoptr (StudioProject) project = NULL;
+  GtkWidget *window, *view, *grid, *scroller;
+  GtkAdjustment *adjustment;
+  gint64 start;
+  guint n_items;
+
+  adw_init ();
+  project = g_file_test (config, G_FILE_TEST_EXISTS)
+              ? studio_project_open (project_dir, &error)
+              : studio_project_create (project_dir, STUDIO_TASK_IMAGE_LORA, abs, &error);
+  if (project == NULL)
+    {
+      g_printerr ("%s\n", error->message);
+      return 1;
+    }
+
+  window = gtk_window_new ();
+  view = g_object_new (STUDIO_TYPE_DATASET_VIEW, NULL);
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  gtk_window_present (GTK_WINDOW (window));
+  while (!gtk_widget_get_mapped (window))
+    iterate ();
+
+  grid = GTK_WIDGET (gtk_widget_get_template_child (view, STUDIO_TYPE_DATASET_VIEW, "grid"));
+  scroller = GTK_WIDGET (gtk_widget_get_template_child (view, STUDIO_TYPE_DATASET_VIEW, "grid_scroller"));
+  g_timeout_add_full (G_PRIORITY_HIGH, 1, probe, NULL, NULL);
+
+  start = g_get_monotonic_time ();
+  studio_dataset_view_set_project (STUDIO_DATASET_VIEW (view), project);
+  while (studio_dataset_view_get_loading (STUDIO_DATASET_VIEW (view)))
+    iterate ();
+  printf ("load_ms=%.0f\n", (g_get_monotonic_time () - start) / 1e3);
+  while (!screen_full (grid))
+    iterate ();
+  printf ("first_screen_ms=%.0f\n", (g_get_monotonic_time () - start) / 1e3);
+  n_items = g_list_model_get_n_items (studio_dataset_view_get_visible (STUDIO_DATASET_VIEW (view)));
+  printf ("images=%u\n", n_items);
+  printf ("load_max_block_ms=%.1f\n", max_block / 1e3);
+
+  max_block = 0;
+  last_probe = 0;
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
+  start = g_get_monotonic_time ();
+  gtk_widget_add_tick_callback (grid, scroll_tick, adjustment, NULL);
+  while (!scrolling_done)
+    iterate ();
+  printf ("scroll_seconds=%.1f\n", (g_get_monotonic_time () - start) / 1e6);
+  printf ("scroll_max_block_ms=%.1f\n", max_block / 1e3);
+  printf ("scroll_max_frame_ms=%.1f\n", max_frame / 1e3);
+  /* Let the last screen's thumbnails arrive, then measure memory. */
+  start = g_get_monotonic_time ();
+  while (!screen_full (grid))
+    iterate ();
+  printf ("last_screen_ms=%.0f\n", (g_get_monotonic_time () - start) / 1e3);
+  print_memory ();
+  gtk_window_destroy (GTK_WINDOW (window));
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc >= 3 && g_str_equal (argv[1], "generate"))
+    return generate (argv[2], argc >= 4 ? (guint) g_ascii_strtoull (argv[3], NULL, 10) : 10000);
+  if (argc >= 3 && g_str_equal (argv[1], "run"))
+    {
+      gtk_init ();
+      return run (argv[2]);
+    }
+  g_printerr ("usage: %s generate DIR [N] | run DIR\n", argv[0]);
+  return 2;
+}

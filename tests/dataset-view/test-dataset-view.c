@@ -1,0 +1,640 @@
+/* test-dataset-view.c: the Dataset view under Xvfb, in a real window: the grid and
+ * its thumbnails, a synthesised file-manager drop (images imported, a non-image
+ * refused and reported), caption editing that writes the sidecar, navigation and
+ * zoom through the window's actions, batch replace that changes exactly what its
+ * preview showed and one Undo, filters, the folder monitor, trash, and the welcome
+ * page making a project of dropped image files. Screenshots of the grid and the
+ * editor go to $STUDIO_ARTIFACTS_DIR. */
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "studio-application.h"
+#include "studio-batch-dialog.h"
+#include "studio-dataset-view.h"
+#include "studio-project-view.h"
+#include "studio-window.h"
+
+static StudioApplication *app;
+static char *home;
+
+typedef gboolean (*Condition) (gpointer data);
+
+static gboolean
+wait_until (Condition cond, gpointer data, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+  return TRUE;
+}
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+static void
+settle (guint ms)
+{
+  wait_until (never, NULL, ms);
+}
+
+static GtkWidget *
+child (gpointer widget, const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), G_OBJECT_TYPE (widget), name);
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static void
+save_screenshot (GtkWidget *widget, const char *name)
+{
+  const char *dir = g_getenv ("STUDIO_ARTIFACTS_DIR");
+  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
+                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_nonnull (dir);
+  g_mkdir_with_parents (dir, 0755);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("screenshot: %s", path);
+}
+
+static char *
+read_text (const char *path)
+{
+  char *data = NULL;
+  if (!g_file_get_contents (path, &data, NULL, NULL))
+    return NULL;
+  return data;
+}
+
+static void
+copy_demo_image (const char *name, const char *dest_dir, const char *dest_name)
+{
+  g_autofree char *src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset", name, NULL);
+  g_autofree char *dest = g_build_filename (dest_dir, dest_name ? dest_name : name, NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (dest, data, len, NULL));
+}
+
+static StudioWindow *
+new_window (void)
+{
+  StudioWindow *window = studio_window_new (app);
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
+  return window;
+}
+
+static void
+close_all_windows (void)
+{
+  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
+  for (GList *l = windows; l; l = l->next)
+    gtk_window_destroy (l->data);
+  g_list_free (windows);
+  settle (50);
+}
+
+static StudioDatasetView *
+dataset_view (StudioWindow *window)
+{
+  GtkWidget *view = child (window, "project_view");
+  return studio_project_view_get_dataset_view (STUDIO_PROJECT_VIEW (view));
+}
+
+static gboolean
+view_ready (gpointer data)
+{
+  StudioDatasetView *view = data;
+  return !studio_dataset_view_get_loading (view) && studio_dataset_view_get_dataset (view) != NULL;
+}
+
+static gboolean
+not_importing (gpointer data)
+{
+  return !studio_dataset_view_get_importing (data);
+}
+
+static guint wanted_count;
+
+static gboolean
+dataset_has_wanted_count (gpointer data)
+{
+  StudioDataset *dataset = studio_dataset_view_get_dataset (data);
+  return dataset != NULL && g_list_model_get_n_items (G_LIST_MODEL (dataset)) == wanted_count;
+}
+
+/* Every cell on screen shows its thumbnail. */
+static gboolean
+thumbnails_shown (gpointer data)
+{
+  GtkWidget *grid = data;
+  guint cells = 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkWidget *cell = gtk_widget_get_first_child (c);
+      if (cell == NULL || !g_type_is_a (G_OBJECT_TYPE (cell), g_type_from_name ("StudioDatasetCell")))
+        continue;
+      cells++;
+      GtkWidget *picture = GTK_WIDGET (gtk_widget_get_template_child (cell, G_OBJECT_TYPE (cell), "picture"));
+      if (gtk_picture_get_paintable (GTK_PICTURE (picture)) == NULL)
+        return FALSE;
+    }
+  return cells > 0;
+}
+
+typedef struct {
+  const char *path;
+  const char *text;
+} FileWait;
+
+static gboolean
+file_has_text (gpointer data)
+{
+  FileWait *wait = data;
+  g_autofree char *text = read_text (wait->path);
+  return g_strcmp0 (text, wait->text) == 0;
+}
+
+static GtkDropTarget *
+find_drop_target (GtkWidget *widget)
+{
+  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
+      if (GTK_IS_DROP_TARGET (controller))
+        return GTK_DROP_TARGET (controller);
+    }
+  return NULL;
+}
+
+/* What a file manager's drop delivers: a GdkFileList in the drop signal. */
+static gboolean
+drop_files (GtkWidget *widget, GSList *files)
+{
+  GtkDropTarget *target = find_drop_target (widget);
+  GValue value = G_VALUE_INIT;
+  gboolean accepted = FALSE;
+
+  g_assert_nonnull (target);
+  g_value_init (&value, GDK_TYPE_FILE_LIST);
+  g_value_take_boxed (&value, gdk_file_list_new_from_list (files));
+  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
+  g_value_unset (&value);
+  return accepted;
+}
+
+static char *project_dir;
+static char *dataset_dir;
+
+static StudioWindow *
+open_test_project (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (StudioProject) project = NULL;
+  g_autoptr (GFile) folder = NULL;
+  const char *names[] = { "shape-01-red-circle.png", "shape-02-purple-square.png",
+                          "shape-03-blue-triangle.png" };
+  const char *captions[] = { "a red circle on yellow", "a purple square on grey", NULL };
+  StudioWindow *window;
+  StudioDatasetView *view;
+
+  project_dir = g_build_filename (home, "shapes-project", NULL);
+  project = studio_project_create (project_dir, STUDIO_TASK_IMAGE_LORA, NULL, &error);
+  g_assert_no_error (error);
+  dataset_dir = g_strdup (studio_project_get_dataset_dir (project));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      copy_demo_image (names[i], dataset_dir, NULL);
+      if (captions[i] != NULL)
+        {
+          g_autofree char *stem = g_strndup (names[i], strlen (names[i]) - 4);
+          g_autofree char *txt_name = g_strconcat (stem, ".txt", NULL);
+          g_autofree char *txt = g_build_filename (dataset_dir, txt_name, NULL);
+          g_assert_true (g_file_set_contents (txt, captions[i], -1, NULL));
+        }
+    }
+
+  window = new_window ();
+  folder = g_file_new_for_path (project_dir);
+  studio_window_open_project (window, folder);
+  g_assert_true (wait_until ((Condition) studio_window_has_project, window, 15000));
+  view = dataset_view (window);
+  g_assert_true (wait_until (view_ready, view, 15000));
+  return window;
+}
+
+static void
+test_grid_and_editor (void)
+{
+  StudioWindow *window = open_test_project ();
+  StudioDatasetView *view = dataset_view (window);
+  StudioDataset *dataset = studio_dataset_view_get_dataset (view);
+  GtkWidget *grid = child (view, "grid");
+  StudioCaptionEditor *editor = studio_dataset_view_get_editor (view);
+  GtkTextBuffer *buffer;
+  g_autofree char *sidecar = g_build_filename (dataset_dir, "shape-03-blue-triangle.txt", NULL);
+  int size;
+
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (dataset)), ==, 3);
+  g_assert_cmpstr (studio_dataset_view_get_images_text (view), ==, "3 images");
+  g_assert_true (gtk_widget_get_visible (child (view, "no_caption_button")));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (view, "no_caption_button"))), ==,
+                   "1 without caption");
+  g_assert_true (wait_until (thumbnails_shown, grid, 15000));
+
+  /* The health header's "without caption" shows exactly that group. */
+  g_signal_emit_by_name (child (view, "no_caption_button"), "clicked");
+  g_assert_cmpuint (g_list_model_get_n_items (studio_dataset_view_get_visible (view)), ==, 1);
+  g_signal_emit_by_name (child (view, "images_button"), "clicked");
+  g_assert_cmpuint (g_list_model_get_n_items (studio_dataset_view_get_visible (view)), ==, 3);
+  /* Search in captions. */
+  studio_dataset_view_set_filter (view, STUDIO_DATASET_FILTER_ALL, "PURPLE");
+  g_assert_cmpuint (g_list_model_get_n_items (studio_dataset_view_get_visible (view)), ==, 1);
+  studio_dataset_view_set_filter (view, STUDIO_DATASET_FILTER_ALL, NULL);
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "dataset-grid.png");
+
+  /* Select the third image and type its caption: it lands in its sidecar by itself. */
+  gtk_selection_model_select_item (studio_dataset_view_get_selection (view), 2, TRUE);
+  g_assert_nonnull (studio_caption_editor_get_item (editor));
+  g_assert_cmpstr (studio_dataset_item_get_name (studio_caption_editor_get_item (editor)), ==,
+                   "shape-03-blue-triangle.png");
+  buffer = gtk_text_view_get_buffer (studio_caption_editor_get_text_view (editor));
+  gtk_widget_grab_focus (GTK_WIDGET (studio_caption_editor_get_text_view (editor)));
+  gtk_text_buffer_set_text (buffer, "a blue triangle, stripes", -1);
+  g_assert_false (g_file_test (sidecar, G_FILE_TEST_EXISTS));   /* debounced, not yet */
+  {
+    FileWait wait = { sidecar, "a blue triangle, stripes" };
+    g_assert_true (wait_until (file_has_text, &wait, 5000));
+  }
+  g_assert_nonnull (strstr (studio_caption_editor_get_count_text (editor), "24 characters"));
+  g_assert_nonnull (strstr (studio_caption_editor_get_count_text (editor), "/ 75 tokens"));
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "dataset-editor.png");
+
+  /* Alt+Left/Right are the window's previous/next-image; the text keeps the focus. */
+  g_action_group_activate_action (G_ACTION_GROUP (window), "previous-image", NULL);
+  g_assert_cmpstr (studio_dataset_item_get_name (studio_caption_editor_get_item (editor)), ==,
+                   "shape-02-purple-square.png");
+  g_assert_true (gtk_widget_has_focus (GTK_WIDGET (studio_caption_editor_get_text_view (editor))));
+  g_action_group_activate_action (G_ACTION_GROUP (window), "next-image", NULL);
+  g_assert_cmpstr (studio_dataset_item_get_name (studio_caption_editor_get_item (editor)), ==,
+                   "shape-03-blue-triangle.png");
+  {
+    g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), "win.next-image");
+    g_assert_true (g_strv_contains ((const char *const *) accels, "<Alt>Right"));
+  }
+  gtk_text_buffer_set_text (buffer, "edited then left", -1);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "previous-image", NULL);
+  /* Leaving an image saves its pending edit at once. */
+  {
+    g_autofree char *text = read_text (sidecar);
+    g_assert_cmpstr (text, ==, "edited then left");
+  }
+
+  /* Zoom: Ctrl+plus makes thumbnails larger. */
+  size = studio_dataset_view_get_thumbnail_size (view);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "zoom-in", NULL);
+  g_assert_cmpint (studio_dataset_view_get_thumbnail_size (view), >, size);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "zoom-out", NULL);
+  g_action_group_activate_action (G_ACTION_GROUP (window), "zoom-out", NULL);
+  g_assert_cmpint (studio_dataset_view_get_thumbnail_size (view), <, size);
+  g_assert_true (wait_until (thumbnails_shown, grid, 15000));
+  close_all_windows ();
+}
+
+static void
+test_drop_import (void)
+{
+  StudioWindow *window = open_test_project ();
+  StudioDatasetView *view = dataset_view (window);
+  g_autofree char *src = g_build_filename (home, "to-drop", NULL);
+  g_autofree char *pdf = g_build_filename (src, "paper.pdf", NULL);
+  g_autofree char *caption_txt = g_build_filename (src, "star.txt", NULL);
+  GSList *files = NULL;
+  g_auto (GStrv) refused = NULL;
+  const char *drop[] = { "star.png", "ring.png", "paper.pdf", "star.txt" };
+
+  g_assert_cmpint (g_mkdir_with_parents (src, 0755), ==, 0);
+  copy_demo_image ("shape-04-green-star.png", src, "star.png");
+  copy_demo_image ("shape-05-yellow-ring.png", src, "ring.png");
+  g_assert_true (g_file_set_contents (pdf, "%PDF-1.4 not an image", -1, NULL));
+  g_assert_true (g_file_set_contents (caption_txt, "a green star", -1, NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (drop); i++)
+    {
+      g_autofree char *path = g_build_filename (src, drop[i], NULL);
+      files = g_slist_append (files, g_file_new_for_path (path));
+    }
+  g_assert_true (drop_files (GTK_WIDGET (view), files));
+  g_slist_free_full (files, g_object_unref);
+
+  wanted_count = 5;
+  g_assert_true (wait_until (not_importing, view, 15000));
+  g_assert_true (wait_until (dataset_has_wanted_count, view, 5000));
+  g_assert_nonnull (studio_dataset_lookup (studio_dataset_view_get_dataset (view), "star.png"));
+  /* The caption dropped with the image came along. */
+  g_assert_cmpstr (studio_dataset_item_get_caption (studio_dataset_lookup (studio_dataset_view_get_dataset (view),
+                                                                           "star.png")), ==, "a green star");
+  refused = studio_dataset_view_dup_last_refused (view);
+  g_assert_nonnull (refused);
+  g_assert_cmpuint (g_strv_length (refused), ==, 1);
+  g_assert_nonnull (strstr (refused[0], "paper.pdf"));
+  {
+    g_autofree char *copied_pdf = g_build_filename (dataset_dir, "paper.pdf", NULL);
+    g_assert_false (g_file_test (copied_pdf, G_FILE_TEST_EXISTS));
+  }
+  g_assert_cmpstr (studio_dataset_view_get_images_text (view), ==, "5 images");
+
+  /* The same drop again: all duplicates, nothing new. */
+  files = g_slist_append (NULL, g_file_new_for_path (src));
+  g_assert_true (drop_files (GTK_WIDGET (view), files));
+  g_slist_free_full (files, g_object_unref);
+  g_assert_true (wait_until (not_importing, view, 15000));
+  settle (400);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (studio_dataset_view_get_dataset (view))), ==, 5);
+  settle (300);
+  save_screenshot (GTK_WIDGET (window), "dataset-after-drop.png");
+
+  /* The details of the refusal are one click away, in a dialog. */
+  gtk_widget_activate_action (GTK_WIDGET (view), "dataset.import-details", NULL);
+  settle (200);
+  {
+    GListModel *toplevels = gtk_window_get_toplevels ();
+    gboolean found = FALSE;
+    for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+      {
+        g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
+        if (ADW_IS_MESSAGE_DIALOG (item))
+          {
+            g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (item)), "paper.pdf"));
+            gtk_window_destroy (GTK_WINDOW (item));
+            found = TRUE;
+            break;
+          }
+      }
+    g_assert_true (found);
+  }
+  close_all_windows ();
+}
+
+static void
+test_batch_replace_and_undo (void)
+{
+  StudioWindow *window = open_test_project ();
+  StudioDatasetView *view = dataset_view (window);
+  g_autoptr (GListModel) scope = studio_dataset_view_dup_batch_scope (view);
+  StudioBatchDialog *dialog;
+  GPtrArray *changes;
+  g_autofree char *circle = g_build_filename (dataset_dir, "shape-01-red-circle.txt", NULL);
+  g_autofree char *square = g_build_filename (dataset_dir, "shape-02-purple-square.txt", NULL);
+  g_autofree char *triangle = g_build_filename (dataset_dir, "shape-03-blue-triangle.txt", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpuint (g_list_model_get_n_items (scope), ==, 3);
+  dialog = studio_batch_dialog_new (GTK_WINDOW (window), STUDIO_BATCH_REPLACE, scope, "all");
+  gtk_window_present (GTK_WINDOW (dialog));
+  studio_batch_dialog_set_fields (dialog, "a (\\w+) circle", "one \\1 disc", TRUE);
+  changes = studio_batch_dialog_get_changes (dialog);
+  g_assert_nonnull (changes);
+  /* The preview lists the one caption that changes. */
+  g_assert_cmpuint (changes->len, ==, 1);
+  g_assert_cmpstr (((StudioBatchChange *) changes->pdata[0])->after, ==, "one red disc on yellow");
+  settle (300);
+  save_screenshot (GTK_WIDGET (dialog), "dataset-batch-preview.png");
+
+  g_assert_true (studio_dataset_view_apply_batch (view, changes, &error));
+  g_assert_no_error (error);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  {
+    g_autofree char *c = read_text (circle), *s = read_text (square), *t = read_text (triangle);
+    g_assert_cmpstr (c, ==, "one red disc on yellow");
+    g_assert_cmpstr (s, ==, "a purple square on grey");
+    g_assert_null (t);   /* never captioned, untouched */
+  }
+
+  /* One Undo reverts the whole batch (through the action the toast and button use). */
+  gtk_widget_activate_action (GTK_WIDGET (view), "dataset.undo", NULL);
+  {
+    g_autofree char *c = read_text (circle);
+    g_assert_cmpstr (c, ==, "a red circle on yellow");
+  }
+
+  /* A trigger word over the two selected images only. */
+  gtk_selection_model_select_range (studio_dataset_view_get_selection (view), 1, 2, TRUE);
+  {
+    g_autoptr (GListModel) selected = studio_dataset_view_dup_batch_scope (view);
+    StudioBatchOp op = { STUDIO_BATCH_ADD_PREFIX, "sks", NULL };
+    g_autoptr (GPtrArray) prefix = studio_batch_preview (&op, selected, &error);
+
+    g_assert_cmpuint (g_list_model_get_n_items (selected), ==, 2);
+    g_assert_cmpuint (prefix->len, ==, 2);
+    g_assert_true (studio_dataset_view_apply_batch (view, prefix, &error));
+    g_autofree char *c = read_text (circle), *s = read_text (square), *t = read_text (triangle);
+    g_assert_cmpstr (c, ==, "a red circle on yellow");
+    g_assert_cmpstr (s, ==, "sks, a purple square on grey");
+    g_assert_cmpstr (t, ==, "sks");
+  }
+  close_all_windows ();
+}
+
+static void
+test_folder_monitor_and_trash (void)
+{
+  StudioWindow *window = open_test_project ();
+  StudioDatasetView *view = dataset_view (window);
+  g_autofree char *added = g_build_filename (dataset_dir, "shape-06-orange-diamond.png", NULL);
+  g_autofree char *circle = g_build_filename (dataset_dir, "shape-01-red-circle.png", NULL);
+  g_autofree char *trashed = g_build_filename (g_get_user_data_dir (), "Trash", "files",
+                                               "shape-01-red-circle.png", NULL);
+
+  /* A file manager copies an image in: it shows up. */
+  copy_demo_image ("shape-06-orange-diamond.png", dataset_dir, NULL);
+  wanted_count = 4;
+  g_assert_true (wait_until (dataset_has_wanted_count, view, 10000));
+  /* ... and deletes it: it goes. */
+  g_assert_cmpint (g_unlink (added), ==, 0);
+  wanted_count = 3;
+  g_assert_true (wait_until (dataset_has_wanted_count, view, 10000));
+
+  /* Moving to the trash never deletes. */
+  gtk_selection_model_select_item (studio_dataset_view_get_selection (view), 0, TRUE);
+  gtk_widget_activate_action (GTK_WIDGET (view), "dataset.trash", NULL);
+  wanted_count = 2;
+  g_assert_true (wait_until (dataset_has_wanted_count, view, 5000));
+  g_assert_false (g_file_test (circle, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (trashed, G_FILE_TEST_IS_REGULAR));
+  close_all_windows ();
+}
+
+static gboolean
+has_project_window (gpointer data)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
+    if (STUDIO_IS_WINDOW (l->data) && studio_window_has_project (l->data))
+      return TRUE;
+  return FALSE;
+}
+
+/* Image files (not a folder) dropped on the welcome page become a new project whose
+ * dataset holds copies of them. */
+static void
+test_welcome_drop_images (void)
+{
+  StudioWindow *window = new_window ();
+  g_autofree char *src = g_build_filename (home, "loose-images", NULL);
+  g_autofree char *a = g_build_filename (src, "one.png", NULL);
+  g_autofree char *b = g_build_filename (src, "two.png", NULL);
+  GSList *files = NULL;
+  StudioDatasetView *view;
+
+  g_assert_cmpint (g_mkdir_with_parents (src, 0755), ==, 0);
+  copy_demo_image ("shape-07-red-circle.png", src, "one.png");
+  copy_demo_image ("shape-08-purple-square.png", src, "two.png");
+  files = g_slist_append (files, g_file_new_for_path (a));
+  files = g_slist_append (files, g_file_new_for_path (b));
+  g_assert_true (drop_files (child (window, "welcome_page"), files));
+  g_slist_free_full (files, g_object_unref);
+
+  g_assert_true (wait_until (has_project_window, NULL, 15000));
+  view = dataset_view (window);
+  g_assert_true (wait_until (view_ready, view, 15000));
+  wanted_count = 2;
+  g_assert_true (wait_until (dataset_has_wanted_count, view, 15000));
+  /* Copies: the originals stay where they were. */
+  g_assert_true (g_file_test (a, G_FILE_TEST_IS_REGULAR));
+  {
+    StudioDataset *dataset = studio_dataset_view_get_dataset (view);
+    g_autoptr (StudioDatasetItem) item = g_list_model_get_item (G_LIST_MODEL (dataset), 0);
+    g_assert_false (g_str_has_prefix (studio_dataset_item_get_path (item), src));
+  }
+  close_all_windows ();
+}
+
+static void
+delete_tree (GFile *file)
+{
+  g_autoptr (GFileEnumerator) children =
+    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                               G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  GFile *child_file;
+
+  while (children != NULL && g_file_enumerator_iterate (children, NULL, &child_file, NULL, NULL)
+         && child_file != NULL)
+    delete_tree (child_file);
+  g_file_delete (file, NULL, NULL);
+}
+
+static void
+reset_project (void)
+{
+  if (project_dir != NULL)
+    {
+      g_autoptr (GFile) file = g_file_new_for_path (project_dir);
+      delete_tree (file);
+      g_clear_pointer (&project_dir, g_free);
+      g_clear_pointer (&dataset_dir, g_free);
+    }
+}
+
+static void
+run_fresh (gconstpointer data)
+{
+  reset_project ();
+  ((GTestFunc) data) ();
+}
+
+static gboolean
+ignore_environment_warnings (const char *domain, GLogLevelFlags level, const char *message,
+                             gpointer data)
+{
+  return strstr (message, "session bus") == NULL;
+}
+
+static void
+test_no_display (void)
+{
+  g_test_skip ("no display (DISPLAY and WAYLAND_DISPLAY are unset): run under xvfb-run");
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) home_file = NULL;
+  int status;
+
+  /* Private user folders (projects, trash, thumbnail cache), set before GLib reads
+   * them. Not G_TEST_OPTION_ISOLATE_DIRS: it also hides icons and the MIME database. */
+  home = g_dir_make_tmp ("studio-dsview-XXXXXX", &error);
+  g_assert_no_error (error);
+  home_file = g_file_new_for_path (home);
+  g_setenv ("XDG_DATA_HOME", home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  {
+    /* Where projects of dropped images go: Documents, per the user-dirs file. */
+    g_autofree char *dirs = g_build_filename (home, "user-dirs.dirs", NULL);
+    g_autofree char *line = g_strdup_printf ("XDG_DOCUMENTS_DIR=\"%s/Documents\"\n", home);
+    g_assert_true (g_file_set_contents (dirs, line, -1, NULL));
+  }
+
+  g_test_init (&argc, &argv, NULL);
+  g_test_log_set_fatal_handler (ignore_environment_warnings, NULL);
+
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_add_func ("/dataset-view/gui", test_no_display);
+      status = g_test_run ();
+      delete_tree (home_file);
+      return status;
+    }
+
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  app = studio_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+
+  g_test_add_data_func ("/dataset-view/gui/grid-and-editor", test_grid_and_editor, run_fresh);
+  g_test_add_data_func ("/dataset-view/gui/drop-import", test_drop_import, run_fresh);
+  g_test_add_data_func ("/dataset-view/gui/batch-replace-undo", test_batch_replace_and_undo, run_fresh);
+  g_test_add_data_func ("/dataset-view/gui/folder-monitor-trash", test_folder_monitor_and_trash, run_fresh);
+  g_test_add_data_func ("/dataset-view/gui/welcome-drop-images", test_welcome_drop_images, run_fresh);
+  status = g_test_run ();
+  reset_project ();
+  g_object_unref (app);
+  delete_tree (home_file);
+  return status;
+}
