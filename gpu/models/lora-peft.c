@@ -74,7 +74,8 @@ write_config (const lora_set *set, const char *path, const char *task_type,
   buf_add (&b, ",\n  \"bias\": \"none\",\n  \"fan_in_fan_out\": false,\n"
                "  \"inference_mode\": true,\n  \"init_lora_weights\": true,\n"
                "  \"layers_pattern\": null,\n  \"layers_to_transform\": null,\n");
-  snprintf (num, sizeof num, "  \"lora_alpha\": %.17g,\n  \"lora_dropout\": %.17g,\n",
+  /* %.7g: the decimal the user wrote (floats hold about 7 digits) */
+  snprintf (num, sizeof num, "  \"lora_alpha\": %.7g,\n  \"lora_dropout\": %.7g,\n",
             (double) set->alpha, (double) set->dropout);
   buf_add (&b, num);
   buf_add (&b, "  \"modules_to_save\": null,\n  \"peft_type\": \"LORA\",\n");

@@ -9,6 +9,7 @@
 
 #include "hf-config.h"
 #include "llama-fixture.h"
+#include "llama.h"
 #include "lora.h"
 #include "text-dataset.h"
 
@@ -165,6 +166,63 @@ test_dataset (const char *work)
   le_tokenizer_free (tok);
 }
 
+static double
+loss_of (llama_model *m, graph *g, bool training, uint64_t offset)
+{
+  int32_t tokens[2 * 12];
+  uint8_t count[2 * 12];
+  for (int i = 0; i < 24; i++)
+    {
+      tokens[i] = (i * 37 + 11) % 300;
+      count[i] = i % 12 != 0;
+    }
+  graph_reset (g);
+  graph_set_training (g, training);
+  graph_set_rng (g, 5, offset);
+  tensor *loss = llama_forward_loss (m, g, tokens, count, 2, 12, NULL, NULL);
+  return loss ? graph_item (g, loss) : NAN;
+}
+
+/* LoRA dropout acts in training mode only, and its masks depend on the RNG position. */
+static void
+test_dropout (const char *work)
+{
+  le_error err = { 0 };
+  char model[512];
+  snprintf (model, sizeof model, "%s/tiny", work);
+  const backend *be = backend_select ("cpu", &err);
+  llama_model *m = llama_model_load (model, LLAMA_DTYPE_KEEP, be, &err);
+  const char *targets[] = { "q_proj", "down_proj", NULL };
+  bool attached = m && llama_lora_attach (m, targets, 4, 8, 0.5f, 3, &err);
+  ok (attached && m->lora->n == 4, attached ? "LoRA on q_proj and down_proj of 2 layers"
+                                            : err.message);
+  if (!attached)
+    return;
+  for (int i = 0; i < m->lora->n; i++)
+    {
+      tensor *b = m->lora->items[i]->b;
+      float *h = malloc ((size_t) b->numel * sizeof *h);
+      for (int64_t k = 0; k < b->numel; k++)
+        h[k] = 0.05f * (float) ((k * 7) % 11 - 5);
+      lora_tensor_from_host (m->lora, b, h, &err);
+      free (h);
+    }
+  graph *g = graph_new (be, &err);
+  graph_set_grad_enabled (g, false);
+  double eval_loss = loss_of (m, g, false, 0);
+  m->lora->dropout = 0;
+  double no_dropout = loss_of (m, g, true, 0);
+  m->lora->dropout = 0.5f;
+  double train1 = loss_of (m, g, true, 0), train2 = loss_of (m, g, true, 0);
+  double train3 = loss_of (m, g, true, 1ull << 32);
+  ok (isfinite (eval_loss) && eval_loss == no_dropout, "no dropout outside training");
+  ok (train1 != eval_loss, "dropout changes the training loss");
+  ok (train1 == train2 && train3 != train1,
+      "dropout masks repeat at the same RNG position and change with it");
+  graph_free (g);
+  llama_model_free (m);
+}
+
 int
 main (void)
 {
@@ -175,6 +233,7 @@ main (void)
   test_lora_init ();
   test_config ();
   test_dataset (work);
+  test_dropout (work);
   printf ("1..%d\n", n_tests);
   char cmd[600];
   snprintf (cmd, sizeof cmd, "rm -rf '%s'", work);
