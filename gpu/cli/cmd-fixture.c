@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "llama-fixture.h"
+#include "sd-fixture.h"
 
 static int
 fixture_llama (const char *prgname, const char *out, const char *dtype, gint64 seed,
@@ -64,6 +65,46 @@ fixture_llama (const char *prgname, const char *out, const char *dtype, gint64 s
   return CLI_EXIT_OK;
 }
 
+/* sd15-tiny: see gpu/models/sd-fixture.h */
+static int
+fixture_sd15 (const char *prgname, const char *out, const char *dtype, gint64 seed,
+              const char *layout)
+{
+  sd15_fixture_options o;
+  sd15_fixture_defaults (&o);
+  o.seed = (uint64_t) seed;
+  if (dtype == NULL || strcmp (dtype, "f32") == 0)
+    o.dtype = LE_F32;
+  else if (strcmp (dtype, "f16") == 0)
+    o.dtype = LE_F16;
+  else if (strcmp (dtype, "bf16") == 0)
+    o.dtype = LE_BF16;
+  else
+    {
+      fprintf (stderr, "%s: --dtype must be f32, f16 or bf16, not \"%s\"\n", prgname, dtype);
+      return CLI_EXIT_USAGE;
+    }
+  if (layout == NULL || strcmp (layout, "diffusers") == 0)
+    o.layout = SD15_LAYOUT_DIFFUSERS;
+  else if (strcmp (layout, "single") == 0)
+    o.layout = SD15_LAYOUT_SINGLE;
+  else
+    {
+      fprintf (stderr, "%s: --layout must be diffusers or single, not \"%s\"\n", prgname,
+               layout);
+      return CLI_EXIT_USAGE;
+    }
+  char model[2048];
+  le_error err = { 0 };
+  if (!sd15_fixture_write (out, &o, model, sizeof model, &err))
+    {
+      fprintf (stderr, "%s: %s\n", prgname, err.message);
+      return CLI_EXIT_PROBLEMS;
+    }
+  printf ("%s\n", model);
+  return CLI_EXIT_OK;
+}
+
 int
 cmd_fixture (int argc, char **argv)
 {
@@ -71,11 +112,15 @@ cmd_fixture (int argc, char **argv)
   g_autofree char *out = NULL;
   g_autofree char *dtype = NULL;
   g_autofree char *rope = NULL;
+  g_autofree char *layout = NULL;
   gint64 seed = 1;
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, intermediate = 0, shards = 0;
   gboolean tied = FALSE;
   GOptionEntry entries[] = {
-    { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind, "What to write: llama-tiny", "KIND" },
+    { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind, "What to write: llama-tiny or sd15-tiny",
+      "KIND" },
+    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
+      "sd15-tiny: diffusers (a folder, default) or single (LDM .safetensors)", "LAYOUT" },
     { "out", 'o', 0, G_OPTION_ARG_FILENAME, &out, "The folder to write", "DIR" },
     { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype, "f32 (default), f16 or bf16", "DTYPE" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of the random weights (default 1)",
@@ -99,7 +144,9 @@ cmd_fixture (int argc, char **argv)
   g_option_context_set_summary (context,
     "Writes a small model with random weights and real tensor names, for tests and demos.\n"
     "llama-tiny: a Hugging Face LLaMA folder (hidden 64, 2 layers, 4 heads, 2 kv heads)\n"
-    "with a byte-level BPE tokenizer.json learned from a built-in text.");
+    "with a byte-level BPE tokenizer.json learned from a built-in text.\n"
+    "sd15-tiny: an SD 1.5-architecture model with tiny widths and a small CLIP tokenizer,\n"
+    "as a diffusers folder or a single LDM .safetensors (--layout single).");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!cli_parse_options (context, &argc, &argv))
     return CLI_EXIT_USAGE;
@@ -112,7 +159,9 @@ cmd_fixture (int argc, char **argv)
   if (strcmp (kind, "llama-tiny") == 0)
     return fixture_llama (argv[0], out, dtype, seed, layers, hidden, heads, kv_heads,
                           intermediate, tied, rope, shards);
-  fprintf (stderr, "%s: unknown --kind \"%s\"; this build writes: llama-tiny\n", argv[0],
+  if (strcmp (kind, "sd15-tiny") == 0)
+    return fixture_sd15 (argv[0], out, dtype, seed, layout);
+  fprintf (stderr, "%s: unknown --kind \"%s\"; this build writes: llama-tiny, sd15-tiny\n", argv[0],
            kind);
   return CLI_EXIT_USAGE;
 }
