@@ -1,6 +1,7 @@
 /* cmd-generate.c: `lora-engine generate --config C [--adapter DIR] --prompt P ...`: text
  * from a LLaMA-family model (and adapter): greedy at temperature 0, else sampling with
- * temperature and top-p from a seeded generator. Prints the prompt and its continuation. */
+ * temperature and top-p from a seeded generator, with a key/value cache. Prints the prompt
+ * and its continuation. */
 #include "config.h"
 
 #include <math.h>
@@ -129,6 +130,7 @@ cmd_generate (int argc, char **argv)
   float *logits = NULL;
   candidate *cands = NULL;
   char *text = NULL;
+  llama_kv_cache *cache = NULL;
   size_t n_prompt = 0;
   int64_t v = s.model->cfg.vocab;
   if (!le_tokenizer_encode (s.tok, prompt, strlen (prompt), false, &prompt_ids, &n_prompt,
@@ -153,15 +155,19 @@ cmd_generate (int argc, char **argv)
     ids[n++] = le_tokenizer_bos_id (s.tok);
   memcpy (ids + n, prompt_ids, n_prompt * sizeof *ids);
   n += (int64_t) n_prompt;
-  int64_t first_new = n;
+  int64_t max_t = n + max_tokens < s.model->cfg.max_positions ? n + max_tokens
+                  : s.model->cfg.max_positions;
   uint64_t rng = (uint64_t) seed;
-  /* No KV cache yet: each step runs the whole sequence, fine for the lengths generated
-   * while checking an adapter. */
-  for (int step = 0; step < max_tokens && n < s.model->cfg.max_positions; step++)
+  cache = n < max_t ? llama_kv_cache_new (s.model, 1, max_t, &err) : NULL;
+  if (cache == NULL && n < max_t)
+    goto out;
+  /* the prompt in one pass, then one position per new token */
+  for (int64_t fed = 0; n < max_t; )
     {
       graph_reset (g);
-      tensor *out = llama_forward_logits (s.model, g, ids, 1, n, true);   // (1, 1, V)
-      if (out == NULL || !graph_to_host (g, out, logits, &err))
+      tensor *o = llama_forward_cached (s.model, g, cache, ids + fed, 1, n - fed);  // (1, 1, V)
+      fed = n;
+      if (o == NULL || !graph_to_host (g, o, logits, &err))
         {
           graph_take_error (g, &err);
           goto out;
@@ -171,7 +177,6 @@ cmd_generate (int argc, char **argv)
         break;
       ids[n++] = next;
     }
-  (void) first_new;
   text = le_tokenizer_decode (s.tok, ids, (size_t) n, true, &err);
   if (text == NULL)
     goto out;
@@ -185,6 +190,7 @@ out:
   free (prompt_ids);
   free (logits);
   free (cands);
+  llama_kv_cache_free (cache);
   graph_free (g);
   text_session_close (&s);
   return status;

@@ -53,8 +53,11 @@ ensure_rope (llama_model *m, graph *g, int64_t t)
 typedef struct llama_block_ctx {
   llama_model *m;
   int layer;
-  tensor *cos, *sin;             // (T, D)
+  tensor *cos, *sin;             // (pos + T, D)
   int64_t batch, t;
+  /* generation only: cached keys/values // (B, Hkv, max_t, D) of positions [0, pos) */
+  float *k_cache, *v_cache;
+  int64_t pos, max_t;
 } layer_ctx;   /* struct llama_block_ctx of llama.h */
 
 /* (B, T, H*D) -> (B, H, T, D) */
@@ -63,6 +66,21 @@ to_heads (graph *g, tensor *x, int64_t b, int64_t t, int64_t h, int64_t d)
 {
   x = op_reshape (g, x, 4, (int64_t[]) { b, t, h, d });
   return op_permute (g, x, (int[]) { 0, 2, 1, 3 });
+}
+
+/* Stores the new positions of X // (B, Hkv, T, D) in CACHE // (B, Hkv, max_t, D) and
+ * returns a contiguous copy of positions [0, pos + T). */
+static tensor *
+with_cache (graph *g, const layer_ctx *ctx, tensor *x, float *cache)
+{
+  int64_t bh = x->shape[0] * x->shape[1], t = x->shape[2], d = x->shape[3];
+  int64_t total = ctx->pos + t;
+  g->be->slice_copy (cache, ctx->max_t, ctx->pos, x->data, t, 0, bh, t, d, false);
+  tensor *all = graph_tensor (g, LE_F32, 4,
+                              (int64_t[]) { x->shape[0], x->shape[1], total, d }, "kv");
+  if (all)
+    g->be->slice_copy (all->data, total, 0, cache, ctx->max_t, 0, bh, total, d, false);
+  return all;
 }
 
 /* One decoder layer: x // (B, T, C) -> (B, T, C). A checkpointable block. */
@@ -86,8 +104,13 @@ layer_block (graph *g, void *user, tensor **in, int n_in, tensor **out, int n_ou
   q = to_heads (g, q, B, T, H, D);               // (B, H, T, D)
   k = to_heads (g, k, B, T, Hkv, D);             // (B, Hkv, T, D)
   v = to_heads (g, v, B, T, Hkv, D);
-  q = op_rope (g, q, ctx->cos, ctx->sin, 0);
-  k = op_rope (g, k, ctx->cos, ctx->sin, 0);
+  q = op_rope (g, q, ctx->cos, ctx->sin, ctx->pos);
+  k = op_rope (g, k, ctx->cos, ctx->sin, ctx->pos);
+  if (ctx->k_cache && k && v)
+    {
+      k = with_cache (g, ctx, k, ctx->k_cache);   // (B, Hkv, pos + T, D)
+      v = with_cache (g, ctx, v, ctx->v_cache);
+    }
   tensor *a = op_attention (g, q, k, v, true, 1.0f / sqrtf ((float) D));  // (B, H, T, D)
   a = op_permute (g, a, (int[]) { 0, 2, 1, 3 }); // (B, T, H, D)
   a = op_reshape (g, a, 3, (int64_t[]) { B, T, H * D });
@@ -131,7 +154,7 @@ trunk (llama_model *m, graph *g, const int32_t *tokens, int64_t batch, int64_t t
   for (int l = 0; l < m->cfg.n_layers && x; l++)
     {
       layer_ctx *ctx = &m->block_ctx[l];
-      *ctx = (layer_ctx) { m, l, cos, sin, batch, t };
+      *ctx = (layer_ctx) { m, l, cos, sin, batch, t, NULL, NULL, 0, 0 };
       tensor *out = NULL;
       bool ok = m->checkpointing
                 ? graph_checkpoint (g, layer_block, ctx, &x, 1, &out, 1)
@@ -174,4 +197,91 @@ llama_forward_logits (llama_model *m, graph *g, const int32_t *tokens, int64_t b
     x = op_slice (g, x, 1, t - 1, 1);                      // (B, 1, C)
   x = op_rmsnorm (g, x, m->norm, m->cfg.rms_eps);
   return op_linear (g, x, m->lm_head, NULL);               // (B, T or 1, V)
+}
+
+struct llama_kv_cache {
+  const backend *be;
+  float *k, *v;                  /* (n_layers, B, Hkv, max_t, D) each */
+  int64_t batch, max_t, len, layer_stride;
+};
+
+llama_kv_cache *
+llama_kv_cache_new (llama_model *m, int64_t batch, int64_t max_t, le_error *err)
+{
+  llama_kv_cache *c = le_calloc (1, sizeof *c, "KV cache", err);
+  if (c == NULL)
+    return NULL;
+  c->be = m->be;
+  c->batch = batch;
+  c->max_t = max_t;
+  c->layer_stride = batch * m->cfg.n_kv_heads * max_t * m->cfg.head_dim;
+  size_t bytes = (size_t) (c->layer_stride * m->cfg.n_layers) * sizeof (float);
+  c->k = m->be->alloc (bytes, err);
+  c->v = c->k ? m->be->alloc (bytes, err) : NULL;
+  if (c->v == NULL)
+    {
+      llama_kv_cache_free (c);
+      return NULL;
+    }
+  return c;
+}
+
+void
+llama_kv_cache_free (llama_kv_cache *c)
+{
+  if (c == NULL)
+    return;
+  if (c->k)
+    c->be->free (c->k);
+  if (c->v)
+    c->be->free (c->v);
+  free (c);
+}
+
+int64_t
+llama_kv_cache_len (const llama_kv_cache *c)
+{
+  return c->len;
+}
+
+tensor *
+llama_forward_cached (llama_model *m, graph *g, llama_kv_cache *c, const int32_t *tokens,
+                      int64_t batch, int64_t t)
+{
+  if (batch != c->batch || t < 1 || c->len + t > c->max_t)
+    return graph_fail (g, LE_ERR_INVALID, "KV cache holds %lld of %lld positions for batch "
+                       "%lld; %lld more for batch %lld do not fit", (long long) c->len,
+                       (long long) c->max_t, (long long) c->batch, (long long) t,
+                       (long long) batch);
+  for (int64_t i = 0; i < batch * t; i++)
+    if (tokens[i] < 0 || tokens[i] >= m->cfg.vocab)
+      return graph_fail (g, LE_ERR_INVALID, "token id %d is outside the model's vocabulary "
+                         "(vocab_size %lld)", tokens[i], (long long) m->cfg.vocab);
+  int64_t total = c->len + t, D = m->cfg.head_dim;
+  if (!ensure_rope (m, g, total))
+    return NULL;
+  if (m->block_ctx == NULL)
+    {
+      m->block_ctx = calloc ((size_t) m->cfg.n_layers, sizeof *m->block_ctx);
+      if (m->block_ctx == NULL)
+        return graph_fail (g, LE_ERR_MEMORY, "out of memory");
+    }
+  tensor *ids = graph_from_host (g, LE_I32, 2, (int64_t[]) { batch, t }, tokens, "tokens");
+  tensor *cos = graph_from_host (g, LE_F32, 2, (int64_t[]) { total, D }, m->rope_cos, "rope_cos");
+  tensor *sin = graph_from_host (g, LE_F32, 2, (int64_t[]) { total, D }, m->rope_sin, "rope_sin");
+  tensor *x = op_embedding (g, m->embed, ids);   // (B, T, C)
+  for (int l = 0; l < m->cfg.n_layers && x; l++)
+    {
+      layer_ctx *ctx = &m->block_ctx[l];
+      *ctx = (layer_ctx) { m, l, cos, sin, batch, t, c->k + l * c->layer_stride,
+                           c->v + l * c->layer_stride, c->len, c->max_t };
+      tensor *out = NULL;
+      x = layer_block (g, ctx, &x, 1, &out, 1) ? out : NULL;
+    }
+  if (x == NULL)
+    return NULL;
+  c->len = total;
+  x = op_slice (g, x, 1, t - 1, 1);                        // (B, 1, C)
+  x = op_rmsnorm (g, x, m->norm, m->cfg.rms_eps);
+  return op_linear (g, x, m->lm_head, NULL);               // (B, 1, V)
 }

@@ -94,6 +94,18 @@ tensor *llama_forward_loss (llama_model *m, graph *g, const int32_t *tokens,
 tensor *llama_forward_logits (llama_model *m, graph *g, const int32_t *tokens, int64_t batch,
                               int64_t t, bool last_only);
 
+/* A key/value cache for generation: each layer's rotated keys and values of the tokens
+ * seen so far // (B, Hkv, max_t, D), so that each new token costs one position's work. */
+typedef struct llama_kv_cache llama_kv_cache;
+llama_kv_cache *llama_kv_cache_new (llama_model *m, int64_t batch, int64_t max_t,
+                                    le_error *err);
+void llama_kv_cache_free (llama_kv_cache *c);
+int64_t llama_kv_cache_len (const llama_kv_cache *c);
+/* Runs TOKENS // (B, T) at positions len .. len + T - 1, appends their keys and values,
+ * and returns the logits of the last position // (B, 1, V). No gradient. */
+tensor *llama_forward_cached (llama_model *m, graph *g, llama_kv_cache *c,
+                              const int32_t *tokens, int64_t batch, int64_t t);
+
 /* Parameter counts (for logs): frozen base and trainable LoRA. */
 int64_t llama_n_base_params (const llama_model *m);
 int64_t llama_n_lora_params (const llama_model *m);

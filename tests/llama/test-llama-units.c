@@ -219,6 +219,30 @@ test_dropout (const char *work)
   ok (train1 != eval_loss, "dropout changes the training loss");
   ok (train1 == train2 && train3 != train1,
       "dropout masks repeat at the same RNG position and change with it");
+
+  /* generation's key/value cache gives the logits of the full recomputation */
+  graph_set_training (g, false);
+  int32_t seq[10] = { 400, 5, 77, 123, 9, 250, 31, 8, 300, 64 };
+  llama_kv_cache *cache = llama_kv_cache_new (m, 1, 10, &err);
+  float full[405], cached[405];
+  double worst = 0;
+  bool ran = cache != NULL;
+  for (int64_t n = 4, fed = 0; ran && n <= 10; fed = n, n += 2)
+    {
+      graph_reset (g);
+      tensor *a = llama_forward_logits (m, g, seq, 1, n, true);
+      ran = a && graph_to_host (g, a, full, &err);
+      graph_reset (g);
+      tensor *b = llama_forward_cached (m, g, cache, seq + fed, 1, n - fed);
+      ran = ran && b && graph_to_host (g, b, cached, &err);
+      for (int i = 0; ran && i < m->cfg.vocab; i++)
+        worst = fmax (worst, fabs (full[i] - cached[i]));
+    }
+  ok (ran && m->cfg.vocab <= 405 && worst < 1e-4 && llama_kv_cache_len (cache) == 10,
+      "KV-cached logits equal the full forward (prompt of 4, then 2 at a time)");
+  graph_reset (g);
+  ok (llama_forward_cached (m, g, cache, seq, 1, 1) == NULL, "a full KV cache is an error");
+  llama_kv_cache_free (cache);
   graph_free (g);
   llama_model_free (m);
 }
