@@ -224,6 +224,25 @@ def test_eval_and_merge(folder, adapter, peft_model):
     got_m, _ = eval_json(cfg_m)
     check("eval of the merged model equals eval of base + adapter",
           abs(got_m["loss"] - got["loss"]) <= 1e-4 * got["loss"])
+    half = os.path.join(WORK, "merged-half")
+    shutil.rmtree(half, ignore_errors=True)
+    run(ENGINE, "merge", "--base", folder, "--lora", adapter, "--weight", "0.5", "--out", half)
+    m_half = LlamaForCausalLM.from_pretrained(half, torch_dtype=torch.float32).eval()
+    base_model = LlamaForCausalLM.from_pretrained(folder, torch_dtype=torch.float32).eval()
+    want_half = {}
+    for name, p in base_model.named_parameters():
+        want_half[name] = p.detach().clone()
+    ad = load_file(os.path.join(adapter, "adapter_model.safetensors"))
+    ac = json.load(open(os.path.join(adapter, "adapter_config.json")))
+    for key in ad:
+        if key.endswith("lora_A.weight"):
+            wname = key[len("base_model.model."):-len(".lora_A.weight")] + ".weight"
+            bkey = key.replace("lora_A", "lora_B")
+            want_half[wname] += 0.5 * ac["lora_alpha"] / ac["r"] * (ad[bkey] @ ad[key])
+    err = max((p.detach() - want_half[n]).abs().max().item()
+              for n, p in m_half.named_parameters())
+    check(f"merge --weight 0.5 gives W + 0.5 * alpha/r * B @ A in every weight (diff {err:.1e})",
+          err <= 1e-6)
     p = run(ENGINE, "merge", "--base", folder, "--adapter", adapter, "--out", merged,
             expect=None)
     check("merge refuses to overwrite an existing folder",
