@@ -220,6 +220,46 @@ test_dropout (const char *work)
   ok (train1 == train2 && train3 != train1,
       "dropout masks repeat at the same RNG position and change with it");
 
+  /* checkpointed layers replay the same dropout masks: identical gradients */
+  float *grads[2] = { NULL, NULL };
+  double losses[2] = { 0, 0 };
+  int64_t nt = m->lora->ps->n_train;
+  graph_set_grad_enabled (g, true);
+  for (int pass = 0; pass < 2; pass++)
+    {
+      m->checkpointing = pass == 1;
+      param_store_zero_grad (m->lora->ps);
+      int32_t tk[24];
+      uint8_t ct[24];
+      for (int i = 0; i < 24; i++)
+        {
+          tk[i] = (i * 53 + 7) % 300;
+          ct[i] = i % 12 != 0;
+        }
+      graph_reset (g);
+      graph_set_training (g, true);
+      graph_set_rng (g, 9, 3ull << 32);
+      tensor *loss = llama_forward_loss (m, g, tk, ct, 2, 12, NULL, NULL);
+      if (loss && graph_backward (g, loss, &err))
+        {
+          losses[pass] = graph_item (g, loss);
+          grads[pass] = malloc ((size_t) nt * sizeof (float));
+          memcpy (grads[pass], m->lora->ps->train_grad, (size_t) nt * sizeof (float));
+        }
+    }
+  double gdiff = 0, gmax = 0;
+  for (int64_t i = 0; grads[0] && grads[1] && i < nt; i++)
+    {
+      gdiff = fmax (gdiff, fabs (grads[0][i] - grads[1][i]));
+      gmax = fmax (gmax, fabs (grads[0][i]));
+    }
+  ok (grads[0] && grads[1] && losses[0] == losses[1] && gmax > 0 && gdiff <= 1e-6 * gmax,
+      "gradient checkpointing with LoRA dropout gives the same loss and gradients");
+  free (grads[0]);
+  free (grads[1]);
+  m->checkpointing = false;
+  graph_set_grad_enabled (g, false);
+
   /* generation's key/value cache gives the logits of the full recomputation */
   graph_set_training (g, false);
   int32_t seq[10] = { 400, 5, 77, 123, 9, 250, 31, 8, 300, 64 };
