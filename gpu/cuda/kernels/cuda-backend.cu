@@ -3,7 +3,10 @@
  * The kernels themselves live in the other cuda-*.cu files of this folder.
  *
  * Memory: alloc is one cudaMalloc per call; callers plan memory in a few large blocks
- * (param_store, graph arena), so no second allocator sits in between. */
+ * (param_store, graph arena), so no second allocator sits in between. Large uploads go
+ * through two pinned host buffers in turn: the host copies the next chunk while the DMA
+ * engine moves the previous one, and copy_h2d returns once the caller's memory has been
+ * read (not when the GPU has it), which is what loading gigabytes of weights wants. */
 #include "cuda-backend-impl.h"
 
 #include <stdio.h>
@@ -143,6 +146,59 @@ cb_memset_zero (void *p, size_t bytes)
     cb_record (&err);
 }
 
+/* Pinned staging for uploads: two halves used in turn, each with the event that says
+ * when the DMA engine is done reading it. */
+#define CB_STAGE_BYTES (8u << 20)
+#define CB_STAGE_MIN (1u << 20)   /* smaller copies: one plain cudaMemcpy */
+
+static struct {
+  bool tried;
+  void *half[2];
+  cudaEvent_t free_again[2];
+} stage;
+
+static bool
+stage_ready (void)
+{
+  if (stage.tried)
+    return stage.half[1] != NULL;
+  stage.tried = true;
+  le_error err;
+  for (int i = 0; i < 2; i++)
+    if (!CUDA_CHECK (cudaHostAlloc (&stage.half[i], CB_STAGE_BYTES, cudaHostAllocDefault), &err)
+        || !CUDA_CHECK (cudaEventCreateWithFlags (&stage.free_again[i], cudaEventDisableTiming), &err))
+      {
+        /* no pinned memory (locked-memory limit): plain copies still work */
+        stage.half[1] = NULL;
+        return false;
+      }
+  return true;
+}
+
+static void
+cb_upload (void *dst, const void *src, size_t bytes)
+{
+  le_error err;
+  for (size_t off = 0, chunk = 0; off < bytes; off += CB_STAGE_BYTES, chunk++)
+    {
+      int h = (int) (chunk & 1);
+      size_t n = bytes - off < CB_STAGE_BYTES ? bytes - off : CB_STAGE_BYTES;
+      if (!CUDA_CHECK (cudaEventSynchronize (stage.free_again[h]), &err))
+        {
+          cb_record (&err);
+          return;
+        }
+      memcpy (stage.half[h], (const char *) src + off, n);
+      if (!CUDA_CHECK (cudaMemcpyAsync ((char *) dst + off, stage.half[h], n,
+                                        cudaMemcpyHostToDevice, 0), &err)
+          || !CUDA_CHECK (cudaEventRecord (stage.free_again[h], 0), &err))
+        {
+          cb_record (&err);
+          return;
+        }
+    }
+}
+
 static void
 cb_copy (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind)
 {
@@ -151,7 +207,15 @@ cb_copy (void *dst, const void *src, size_t bytes, cudaMemcpyKind kind)
     cb_record (&err);
 }
 
-static void cb_copy_h2d (void *dst, const void *src, size_t bytes) { cb_copy (dst, src, bytes, cudaMemcpyHostToDevice); }
+static void
+cb_copy_h2d (void *dst, const void *src, size_t bytes)
+{
+  if (bytes >= CB_STAGE_MIN && stage_ready ())
+    cb_upload (dst, src, bytes);
+  else
+    cb_copy (dst, src, bytes, cudaMemcpyHostToDevice);
+}
+
 static void cb_copy_d2h (void *dst, const void *src, size_t bytes) { cb_copy (dst, src, bytes, cudaMemcpyDeviceToHost); }
 static void cb_copy_d2d (void *dst, const void *src, size_t bytes) { cb_copy (dst, src, bytes, cudaMemcpyDeviceToDevice); }
 

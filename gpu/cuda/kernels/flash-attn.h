@@ -22,7 +22,11 @@
  * and sum is F32.
  *
  * Backward is deterministic (no atomics): one kernel walks key tiles and accumulates
- * dK, dV (over all query heads of a kv group), a second walks query tiles for dQ. */
+ * dK, dV (over all query heads of a kv group), a second walks query tiles for dQ.
+ *
+ * The tile products run on CUDA cores in F32 (no tensor-core mma yet): simple, exact to
+ * F32, and already O(T) in memory. Whether tensor cores are worth their complexity is
+ * for bench/gpu-attention on a real GPU to say (bench/README.md, GPU). */
 #pragma once
 
 #include <stdbool.h>

@@ -18,6 +18,9 @@ typedef enum {
 
 typedef enum { cudaFuncAttributeMaxDynamicSharedMemorySize = 8 } cudaFuncAttribute;
 typedef struct emu_stream *cudaStream_t;
+typedef struct emu_event *cudaEvent_t;
+#define cudaHostAllocDefault 0
+#define cudaEventDisableTiming 2
 
 typedef struct {
   char name[256];
@@ -47,5 +50,16 @@ cudaMalloc (void **p, size_t n)
 inline cudaError_t cudaFree (void *p) { std::free (p); return cudaSuccess; }
 inline cudaError_t cudaMemcpy (void *d, const void *s, size_t n, cudaMemcpyKind) { std::memcpy (d, s, n); return cudaSuccess; }
 inline cudaError_t cudaMemsetAsync (void *p, int v, size_t n, cudaStream_t) { std::memset (p, v, n); return cudaSuccess; }
+inline cudaError_t cudaHostAlloc (void **p, size_t n, unsigned) { return cudaMalloc (p, n); }
+inline cudaError_t cudaEventCreateWithFlags (cudaEvent_t *e, unsigned) { *e = NULL; return cudaSuccess; }
+inline cudaError_t cudaEventRecord (cudaEvent_t, cudaStream_t) { return cudaSuccess; }
+inline cudaError_t cudaEventSynchronize (cudaEvent_t) { return cudaSuccess; }
+/* copies at once: emulated launches and copies all complete before they return */
+inline cudaError_t
+cudaMemcpyAsync (void *d, const void *s, size_t n, cudaMemcpyKind, cudaStream_t)
+{
+  std::memcpy (d, s, n);
+  return cudaSuccess;
+}
 template <typename K>
 inline cudaError_t cudaFuncSetAttribute (K, cudaFuncAttribute, int) { return cudaSuccess; }
