@@ -136,10 +136,12 @@ engine_build () {
       echo "$nvcc -gencode=arch=compute_80,code=sm_80 -gencode=arch=compute_90,code=sm_90 -O3 -std=c++17 -DHAVE_CUDA=1 $inc -c $f -o $o/$(basename "$f").o"
     done
   } > "$build/compile.cmds"
+  local built="PASS"
   if ! timeout 400 xargs -P "$jobs" -I{} sh -c '{}' < "$build/compile.cmds" > "$build/compile.log" 2>&1; then
-    row "build (engine only)" "FAIL" "$(grep -m1 -E 'error' "$build/compile.log")"
-    return 2
+    # keep going: a file that does not build only costs the programs that need it
+    built="PARTIAL: $(grep -m1 -E 'error' "$build/compile.log" | cut -c1-160)"
   fi
+  ls "$o"/*.o > /dev/null 2>&1 || { row "build (engine only)" "FAIL" "$built"; return 2; }
   ar rcs "$build/libengine.a" "$o"/*.o
   local libs="$build/libengine.a -L$blas_lib -lopenblas -L$cuda_root/lib64 -lcublas -lcublasLt -lcudart -lstdc++ -lgomp -lm -lpthread -Wl,-rpath,$cuda_root/lib64"
   local bin="$build/bin"; mkdir -p "$bin"
@@ -155,7 +157,7 @@ engine_build () {
     case "$t" in *test-core-torch.c) continue ;; esac   # needs the PyTorch venv
     build_one "$(basename "$t" .c)" "$t" tests/core/core-cases.c -Wno-missing-field-initializers
   done
-  row "build (engine only)" "PASS" "$(( $(date +%s) - start )) s"
+  row "build (engine only)" "$built" "$(( $(date +%s) - start )) s"
   run_test cuda-ops 240 "$bin/test-cuda-ops"
   run_test flash-attn 240 "$bin/test-flash-attn"
   for t in "$bin"/test-core-*; do
