@@ -136,21 +136,21 @@ sd15_fixture_write_tokenizer (const char *dir, int64_t *vocab_out, le_error *err
       size_t len = strlen (*w);
       if (len < 2)
         continue;
-      char left[96];
+      char left[64];
       snprintf (left, sizeof left, "%c", (*w)[0]);
       for (size_t i = 1; i < len && ok; i++)
         {
-          char right[16], merge[200], joined[96];
+          char right[16], merge[96], joined[80];
           snprintf (right, sizeof right, "%c%s", (*w)[i], i == len - 1 ? "</w>" : "");
-          snprintf (merge, sizeof merge, "%s %s", left, right);
-          snprintf (joined, sizeof joined, "%s%s", left, right);
+          snprintf (merge, sizeof merge, "%.60s %.15s", left, right);
+          snprintf (joined, sizeof joined, "%.60s%.15s", left, right);
           if (!list_has (&merges, merge))
             {
               ok = list_add (&merges, merge);
               if (ok && !list_has (&vocab, joined))
                 ok = list_add (&vocab, joined);
             }
-          snprintf (left, sizeof left, "%s", joined);
+          snprintf (left, sizeof left, "%.60s", joined);
         }
     }
   ok = ok && list_add (&vocab, "<|startoftext|>") && list_add (&vocab, "<|endoftext|>");

@@ -2,7 +2,7 @@
  * read from a diffusers folder's config.json files, or inferred from a single file's
  * tensor shapes. Configs of other architectures (SD 2.x's linear projections and
  * 1024-wide context, SDXL's added embeddings, OpenCLIP's GELU) are refused by name. */
-#include "sd15.h"
+#include "sd15-private.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -323,10 +323,19 @@ text_config (json_file *f, sd15_config *c, le_error *err)
 bool
 sd15_config_from_diffusers (const char *folder, sd15_config *cfg, le_error *err)
 {
+  return sd15_config_from_diffusers_parts (folder, SD15_LOAD_ALL, cfg, err);
+}
+
+bool
+sd15_config_from_diffusers_parts (const char *folder, unsigned parts, sd15_config *cfg,
+                                  le_error *err)
+{
   sd15_config_default (cfg);
   static const char *const subs[3] = { "unet", "vae", "text_encoder" };
   for (int i = 0; i < 3; i++)
     {
+      if (!(parts & (1u << i)))
+        continue;
       json_file f;
       if (!json_file_load (&f, folder, subs[i], err))
         return false;

@@ -401,11 +401,12 @@ sd15_model_load (const char *path, unsigned parts, int dtype, const backend *be,
     }
   else
     {
-      if (!check_model_index (path, err) || !sd15_config_from_diffusers (path, &cfg, err))
+      if (!check_model_index (path, err))
         return NULL;
       static const char *const subs[3] = { "unet", "vae", "text_encoder" };
       static const char *const files[3] = { "diffusion_pytorch_model",
                                             "diffusion_pytorch_model", "model" };
+      /* components first, so a missing vae/ is named as such rather than by its config */
       for (int i = 0; i < 3; i++)
         if ((parts & (1u << i)) && (lc.sets[i] = open_component (path, subs[i], files[i], err)) == NULL)
           {
@@ -413,6 +414,12 @@ sd15_model_load (const char *path, unsigned parts, int dtype, const backend *be,
               st_set_close (lc.sets[j]);
             return NULL;
           }
+      if (!sd15_config_from_diffusers_parts (path, parts, &cfg, err))
+        {
+          for (int j = 0; j < 3; j++)
+            st_set_close (lc.sets[j]);
+          return NULL;
+        }
     }
   sd15_model *m = model_alloc (&cfg, be, err);
   bool ok = m && build (m, &lc, parts, err);

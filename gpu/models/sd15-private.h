@@ -20,3 +20,8 @@ struct sd_walk {
 /* Walks PARTS of M's architecture (M->cfg); M's modules get their paths and block sizes
  * (n_resnets, heads, eps, ...) set. M->text.layers must be allocated for TEXT. */
 bool sd_walk_model (sd15_model *m, unsigned parts, sd_walk *w);
+
+/* sd15_config_from_diffusers reading only the components in PARTS (the others keep SD
+ * 1.5's numbers). */
+bool sd15_config_from_diffusers_parts (const char *folder, unsigned parts, sd15_config *cfg,
+                                       le_error *err);
