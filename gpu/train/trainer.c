@@ -1,4 +1,5 @@
 /* trainer.c: the training loop (see trainer.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -150,6 +151,19 @@ sample_now (trainer_ctx *c, le_error *e)
   return ok;
 }
 
+static bool
+has_checkpoints (const char *dir)
+{
+  DIR *d = opendir (dir);
+  struct dirent *ent;
+  bool found = false;
+  while (d != NULL && !found && (ent = readdir (d)) != NULL)
+    found = strncmp (ent->d_name, "step-", 5) == 0;
+  if (d != NULL)
+    closedir (d);
+  return found;
+}
+
 /* Sets up logs, optimizer and (when resuming) the saved state. */
 static bool
 setup (trainer_ctx *c, le_error *e)
@@ -188,6 +202,11 @@ setup (trainer_ctx *c, le_error *e)
   run->rng_state[0] = opt->seed;
   if (opt->resume != NULL && !trainer_restore (run, opt->resume, e))
     return false;
+  if (opt->resume == NULL && has_checkpoints (run->checkpoints_dir))
+    log_info (run->hooks, "warning",
+              "%s already holds checkpoints of an earlier run; they are kept (those at the "
+              "steps this run saves are replaced); to continue that run instead, resume it",
+              run->checkpoints_dir);
 
   /* metrics.jsonl appends: a resumed run continues the file of the run it resumes */
   char path[1200];

@@ -76,7 +76,7 @@ toy_init (toy_model *m, le_train_model *tm)
 
 /* Hooks that record what the trainer reports and stop after stop_at steps. */
 typedef struct {
-  int64_t progress_steps, checkpoints, stop_at, last_step;
+  int64_t progress_steps, checkpoints, stop_at, last_step, earlier_run_warnings;
   bool save_on_stop;
   char error_code[64], error_msg[1024];
   double first_loss, last_loss;
@@ -97,7 +97,12 @@ rec_checkpoint (void *user, long long step, const char *path)
 {
   ((recorder *) user)->checkpoints++;
 }
-static void rec_log (void *u, const char *l, const char *m) { }
+static void
+rec_log (void *user, const char *level, const char *msg)
+{
+  if (strcmp (level, "warning") == 0 && strstr (msg, "earlier run") != NULL)
+    ((recorder *) user)->earlier_run_warnings++;
+}
 static void
 rec_error (void *user, const char *code, const char *msg)
 {
@@ -227,6 +232,7 @@ main (void)
           "a checkpoint every save_steps and one at the end (%lld)",
           (long long) ra.checkpoints);
   tap_ok (exists (out_a, "logs") && res.n_outputs == 1, "logs and the model's output");
+  tap_ok (ra.earlier_run_warnings == 0, "a fresh output folder gets no warning");
   float wa[DIM];
   memcpy (wa, ma.w->data, sizeof wa);
 
@@ -290,6 +296,19 @@ main (void)
   st = le_trainer_run (&td, &backend_cpu, &o, &hd, &res, &err);
   tap_ok (st == LE_RUN_STOPPED && !exists (out_d, "checkpoints/step-000002"),
           "stop without save_on_stop writes no checkpoint");
+
+  /* A fresh run where an earlier one left checkpoints says so (and keeps them). */
+  toy_model me;
+  le_train_model te;
+  toy_init (&me, &te);
+  recorder re = { 0 };
+  le_run_hooks he = hooks_for (&re);
+  o = options (out_a);
+  o.epochs = 1;
+  st = le_trainer_run (&te, &backend_cpu, &o, &he, &res, &err);
+  tap_ok (st == LE_RUN_COMPLETED && re.earlier_run_warnings == 1
+          && exists (out_a, "checkpoints/step-000024"),
+          "a new run over an earlier run's checkpoints warns and keeps them");
 
   /* Resuming from nothing is a clear error. */
   o.resume = out_d;
