@@ -176,6 +176,16 @@ setup (trainer_ctx *c, le_error *e)
     return le_fail (e, LE_ERR_INVALID, "the dataset has no samples to train on");
   if (ps->n_train <= 0)
     return le_fail (e, LE_ERR_INVALID, "the model has no trainable parameters");
+  int64_t end = 0;
+  for (int i = 0; i < run->model->n_groups; i++)
+    {
+      const le_param_group *gr = &run->model->groups[i];
+      if (gr->offset < end || gr->count < 0 || gr->offset + gr->count > ps->n_train)
+        return le_fail (e, LE_ERR_INVALID, "parameter group %d (%lld + %lld) is out of order "
+                        "or outside the %lld trainable values", i, (long long) gr->offset,
+                        (long long) gr->count, (long long) ps->n_train);
+      end = gr->offset + gr->count;
+    }
   if (!le_mkdir_p (opt->output_dir, e))
     return false;
   snprintf (run->checkpoints_dir, sizeof run->checkpoints_dir, "%s/checkpoints",
@@ -251,7 +261,28 @@ optimizer_step (trainer_ctx *c, double loss, double lr, le_error *e)
   double coef = le_clip_coef (norm, run->opt->max_grad_norm);
   if (coef < 1.0)
     le_grad_scale (grads, n, (float) coef);
-  le_adamw_step (&run->adamw, params, grads, lr);
+  const le_train_model *m = run->model;
+  if (m->n_groups == 0)
+    le_adamw_step (&run->adamw, params, grads, lr);
+  else
+    {
+      /* every element steps once: the groups' slices with their rates, the rest with
+       * the run's rate, in order */
+      double factor = le_scheduler_factor (&run->sched, run->step);
+      le_adamw_begin_step (&run->adamw);
+      size_t done = 0;
+      for (int i = 0; i < m->n_groups; i++)
+        {
+          size_t off = (size_t) m->groups[i].offset, cnt = (size_t) m->groups[i].count;
+          if (off > done)
+            le_adamw_update (&run->adamw, done, off - done, params + done, grads + done, lr);
+          le_adamw_update (&run->adamw, off, cnt, params + off, grads + off,
+                           factor * m->groups[i].learning_rate);
+          done = off + cnt;
+        }
+      if (done < n)
+        le_adamw_update (&run->adamw, done, n - done, params + done, grads + done, lr);
+    }
   if (!on_host)
     ps->be->copy_h2d (ps->train_data, run->host_params, n * sizeof (float));
   param_store_zero_grad (ps);

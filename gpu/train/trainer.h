@@ -29,9 +29,20 @@
 #include "graph.h"
 #include "param-store.h"
 
+/* A slice of the flat trainable vector with its own base learning rate (SD's text encoder
+ * LoRA); the schedule scales every group's rate by the same factor. */
+typedef struct {
+  int64_t offset, count;         /* elements of params->train_data */
+  double learning_rate;
+} le_param_group;
+
 typedef struct {
   void *self;
   param_store *params;           /* trainable tensors (all of its requires_grad ones) */
+  /* Optional: groups with their own learning rate. Elements outside every group use
+   * the run's learning_rate. n_groups 0: one group of everything. */
+  const le_param_group *groups;
+  int n_groups;
   int64_t n_samples;
   /* The mean loss of samples IDX[0..N) as a (1) tensor on G, or NULL with the graph's
    * error. The trainer has reset G and set training mode and the dropout RNG. */

@@ -310,6 +310,36 @@ main (void)
           && exists (out_a, "checkpoints/step-000024"),
           "a new run over an earlier run's checkpoints warns and keeps them");
 
+  /* Parameter groups: the first half of w at learning rate 0 does not move (AdamW's
+   * decay is scaled by the rate too), the rest trains at the run's rate. */
+  toy_model mg;
+  le_train_model tg;
+  toy_init (&mg, &tg);
+  le_param_group frozen_half = { .offset = 0, .count = DIM / 2, .learning_rate = 0.0 };
+  tg.groups = &frozen_half;
+  tg.n_groups = 1;
+  float *wg = mg.w->data;
+  for (int d = 0; d < DIM; d++)
+    wg[d] = 0.25f;
+  recorder rg = { 0 };
+  le_run_hooks hg = hooks_for (&rg);
+  char out_g[4200];
+  snprintf (out_g, sizeof out_g, "%s/g", base);
+  o = options (out_g);
+  st = le_trainer_run (&tg, &backend_cpu, &o, &hg, &res, &err);
+  bool first_still = true, rest_moved = true;
+  for (int d = 0; d < DIM; d++)
+    if (d < DIM / 2)
+      first_still = first_still && wg[d] == 0.25f;
+    else
+      rest_moved = rest_moved && wg[d] != 0.25f;
+  tap_ok (st == LE_RUN_COMPLETED && first_still && rest_moved,
+          "a group at learning rate 0 stays, the rest trains");
+  frozen_half.offset = DIM;
+  st = le_trainer_run (&tg, &backend_cpu, &o, &hg, &res, &err);
+  tap_ok (st == LE_RUN_FAILED && strstr (rg.error_msg, "parameter group 0") != NULL,
+          "a group outside the parameters is refused: %s", rg.error_msg);
+
   /* Resuming from nothing is a clear error. */
   o.resume = out_d;
   rd = (recorder) { 0 };
