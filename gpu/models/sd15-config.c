@@ -68,6 +68,18 @@ sd15_config_tiny (sd15_config *c, int64_t clip_vocab)
   c->clip_intermediate = 64;
 }
 
+int64_t
+sd15_latent_factor (const sd15_config *c)
+{
+  return (int64_t) 1 << (c->vae_levels - 1);
+}
+
+int64_t
+sd15_unet_multiple (const sd15_config *c)
+{
+  return (int64_t) 1 << (c->n_levels - 1);
+}
+
 /* ---- diffusers config.json ---- */
 
 typedef struct {

@@ -78,6 +78,11 @@ void sd15_config_default (sd15_config *c);
  * CLIP hidden 32 x 2 layers, VAE (32, 64)); CLIP_VOCAB is the tokenizer's size. */
 void sd15_config_tiny (sd15_config *c, int64_t clip_vocab);
 
+/* Pixels per latent along each side: 2^(vae_levels - 1), 8 for SD 1.5, 2 for sd15-tiny. */
+int64_t sd15_latent_factor (const sd15_config *c);
+/* The UNet needs latent sides that are multiples of this: 2^(n_levels - 1). */
+int64_t sd15_unet_multiple (const sd15_config *c);
+
 /* A module: linear (w // (out, in)), conv (w // (out, in, kh, kw)), norm or embedding
  * (w // (C) or (V, C)), with its bias and, when targeted, a LoRA. */
 typedef struct {

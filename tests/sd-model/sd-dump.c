@@ -194,6 +194,7 @@ cmd_forward (const char *model_path, const char *inputs, const char *out_path)
   lo.conv_rank = 2;
   lo.conv_alpha = 1;
   lo.seed = 7;
+  lo.text_encoder = true;
   if (ok && !sd15_lora_attach (m, &lo, &err))
     {
       fprintf (stderr, "%s\n", err.message);
@@ -202,7 +203,8 @@ cmd_forward (const char *model_path, const char *inputs, const char *out_path)
   for (int i = 0; ok && i < sd15_lora_count (m); i++)
     {
       const sd15_lora_entry *e = sd15_lora_at (m, i);
-      lora_set *set = e->conv && e->kh == 3 ? m->lora_conv : m->lora_unet;
+      lora_set *set = e->text_encoder ? m->lora_text
+                      : e->conv && e->kh == 3 ? m->lora_conv : m->lora_unet;
       int64_t na = e->lora->a->numel, nb = e->lora->b->numel;
       float *a = malloc ((size_t) na * sizeof *a), *b = malloc ((size_t) nb * sizeof *b);
       fill_b (b, nb, i);
@@ -241,12 +243,45 @@ cmd_forward (const char *model_path, const char *inputs, const char *out_path)
       for (int i = 0; ok && i < sd15_lora_count (m); i++)
         {
           const sd15_lora_entry *e = sd15_lora_at (m, i);
+          if (e->text_encoder)
+            continue;
           tensor *ab[2] = { e->lora->a, e->lora->b };
           for (int k = 0; k < 2; k++)
             {
               char name[256];
               snprintf (name, sizeof name, "%s%s:%s", pass ? "ckpt_" : "", k ? "dB" : "dA",
                         e->peft);
+              float *h = malloc ((size_t) ab[k]->numel * sizeof *h);
+              be->copy_d2h (h, ab[k]->grad, (size_t) ab[k]->numel * sizeof *h);
+              out_add (&o, name, h, 2, ab[k]->shape);
+              free (h);
+            }
+        }
+    }
+  /* text encoder LoRA: MSE of the hidden states against cseq */
+  if (ok)
+    {
+      param_store_zero_grad (m->lora_text->ps);
+      graph_reset (g);
+      graph_set_grad_enabled (g, true);
+      tensor *y = sd15_text_forward (m, g, ids->data, ids->shape[0], ids->shape[1], 1);
+      tensor *loss = op_mse (g, y, input (g, in, "cseq"));
+      ok = out_tensor (&o, g, "text_lora", y) && out_tensor (&o, g, "text_loss", loss);
+      if (ok && !graph_backward (g, loss, &err))
+        {
+          fprintf (stderr, "%s\n", err.message);
+          return 1;
+        }
+      for (int i = 0; ok && i < sd15_lora_count (m); i++)
+        {
+          const sd15_lora_entry *e = sd15_lora_at (m, i);
+          if (!e->text_encoder)
+            continue;
+          tensor *ab[2] = { e->lora->a, e->lora->b };
+          for (int k = 0; k < 2; k++)
+            {
+              char name[256];
+              snprintf (name, sizeof name, "%s:%s", k ? "dB" : "dA", e->peft);
               float *h = malloc ((size_t) ab[k]->numel * sizeof *h);
               be->copy_d2h (h, ab[k]->grad, (size_t) ab[k]->numel * sizeof *h);
               out_add (&o, name, h, 2, ab[k]->shape);

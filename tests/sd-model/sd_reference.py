@@ -122,6 +122,23 @@ with torch.no_grad():
 same = all(torch.equal(ours[k], ours_s[k]) for k in ours)
 check("single-file (LDM names) and diffusers layouts compute identical outputs", same)
 
+# F16 weights: kept in F16 by the engine, read as F32 by torch: the same numbers.
+H = os.path.join(WORK, "f16")
+run(ENGINE, "fixture", "--kind", "sd15-tiny", "--out", H, "--dtype", "f16")
+out_h = os.path.join(WORK, "out-h.safetensors")
+run(DUMP, "forward", H, inp_path, out_h)
+ours_h = load_file(out_h)
+with torch.no_grad():
+    u16 = UNet2DConditionModel.from_pretrained(os.path.join(H, "unet"),
+                                               torch_dtype=torch.float32).eval()
+    t16 = CLIPTextModel.from_pretrained(os.path.join(H, "text_encoder"),
+                                        torch_dtype=torch.float32).eval()
+    v16 = AutoencoderKL.from_pretrained(os.path.join(H, "vae"), torch_dtype=torch.float32).eval()
+    close("UNet with F16 weights", ours_h["unet"],
+          u16(inputs["x"], inputs["t"], encoder_hidden_states=inputs["ctx"]).sample)
+    close("text encoder with F16 weights", ours_h["text1"], t16(ids.long()).last_hidden_state)
+    close("VAE decode with F16 weights", ours_h["vae_dec"], v16.decode(inputs["z"]).sample)
+
 # LoRA / LoCon: inject the same A and B by hand, compare the forward and the gradients.
 lora = {}
 for k in ours:
@@ -149,8 +166,9 @@ def inject(module, a, b):
     return module.register_forward_hook(hook)
 
 
+te_lora = {p: v for p, v in lora.items() if p.startswith("text_encoder.")}
+lora = {p: v for p, v in lora.items() if p.startswith("unet.")}
 for path, (a, b) in lora.items():
-    assert path.startswith("unet.")
     hooks.append(inject(unet.get_submodule(path[5:]), a, b))
 n_attn = sum(1 for p in lora if ".attn" in p)
 n_conv = sum(1 for p in lora if "resnets" in p or "samplers" in p)
@@ -175,13 +193,32 @@ for path, (a, b) in lora.items():
             worst, worst_name = e, f"{tag}:{path}"
 check(f"LoRA gradients of every A and B match torch (worst rel {worst:.2e})",
       worst < 1e-4 and nonzero, worst_name)
-ck = max(rel_err(ours["ckpt_" + k], ours[k]) for k in ours if k.startswith(("dA:", "dB:")))
+ck = max(rel_err(ours["ckpt_" + k], ours[k]) for k in ours if k.startswith(("dA:unet.", "dB:unet.")))
 peak, peak_ck = ours["peak"][0].item(), ours["peak"][1].item()
 check(f"gradient checkpointing gives the same LoRA gradients (rel {ck:.1e}) with a lower "
       f"activation peak ({peak_ck / 1e6:.1f} MB against {peak / 1e6:.1f} MB)",
       ck < 1e-6 and peak_ck < peak)
 for h in hooks:
     h.remove()
+
+# text encoder LoRA (q, k, v, out_proj, fc1, fc2 of every layer)
+for path, (a, b) in te_lora.items():
+    inject(te.get_submodule(path[len("text_encoder."):]), a, b)
+check(f"text encoder LoRA on {len(te_lora)} modules (6 per layer)",
+      len(te_lora) == 6 * te.config.num_hidden_layers)
+y = te(ids.long()).last_hidden_state
+close("text encoder forward with LoRA", ours["text_lora"], y.detach())
+loss = F.mse_loss(y, inputs["cseq"])
+loss.backward()
+close("text encoder LoRA loss", ours["text_loss"], loss.detach().reshape(1))
+worst, worst_name = 0.0, ""
+for path, (a, b) in te_lora.items():
+    for tag, p in (("dA", a), ("dB", b)):
+        e = rel_err(ours[f"{tag}:{path}"], p.grad)
+        if e > worst:
+            worst, worst_name = e, f"{tag}:{path}"
+check(f"text encoder LoRA gradients match torch (worst rel {worst:.2e})", worst < 1e-4,
+      worst_name)
 
 # Names of a full-size SD 1.5: ours against diffusers' modules and its LDM conversion.
 names_path = os.path.join(WORK, "names.txt")

@@ -114,7 +114,8 @@ test_layouts (void)
       "single-file (LDM names) and diffusers layouts load to identical weights");
   ok (md && md->cfg.n_levels == 2 && md->cfg.block_out[1] == 64 && md->cfg.cross_dim == 32
       && ms && ms->cfg.clip_heads == md->cfg.clip_heads && ms->cfg.heads[0] == 8
-      && ms->cfg.vae_layers_per_block == 1 && ms->cfg.clip_layers == 2,
+      && ms->cfg.vae_layers_per_block == 1 && ms->cfg.clip_layers == 2
+      && sd15_latent_factor (&md->cfg) == 2 && sd15_unet_multiple (&md->cfg) == 2,
       "the architecture is read from config.json and inferred from single-file shapes alike");
 
   /* the tokenizer next to the model */
@@ -225,7 +226,7 @@ test_names (void)
   ok (got && found == (int) (sizeof pairs / sizeof *pairs),
       "the LDM mapping puts %d known modules where LDM has them", found);
   /* SD 1.5: UNet 859.52M, VAE 83.65M, CLIP text 123.06M parameters */
-  ok (got && params > 1066000000 && params < 1067000000,
+  ok (got && params > 1066000000 && params < 1067000000 && sd15_latent_factor (&c) == 8,
       "full SD 1.5 has %lld parameters (UNet + VAE + CLIP text)", (long long) params);
   free (names);
 }
