@@ -17,6 +17,7 @@
 #include <locale.h>
 
 #include "studio-application.h"
+#include "studio-dataset-view.h"
 #include "studio-window.h"
 
 static StudioApplication *app;
@@ -337,6 +338,66 @@ test_welcome_page (void)
   close_all_windows ();
 }
 
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
+      if (G_TYPE_CHECK_INSTANCE_TYPE (item, type))
+        return GTK_WINDOW (item);
+    }
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
+}
+
+static gboolean
+dataset_loaded (gpointer view)
+{
+  GListModel *visible = studio_dataset_view_get_visible (view);
+  return !studio_dataset_view_get_loading (view) && visible != NULL &&
+         g_list_model_get_n_items (visible) > 0;
+}
+
+/* The parts of the Dataset view that appear on demand: the caption editor of a
+ * selected image and a batch dialog. */
+static void
+check_dataset_parts (StudioWindow *window)
+{
+  GtkWidget *project = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), STUDIO_TYPE_WINDOW,
+                                                                  "project_view"));
+  GtkWidget *view = GTK_WIDGET (gtk_widget_get_template_child (project, G_OBJECT_TYPE (project),
+                                                               "dataset_view"));
+  GtkWindow *dialog;
+
+  g_assert_true (STUDIO_IS_DATASET_VIEW (view));
+  g_assert_true (wait_until (dataset_loaded, view, 15000));
+  g_assert_true (gtk_selection_model_select_item (studio_dataset_view_get_selection (STUDIO_DATASET_VIEW (view)),
+                                                  0, TRUE));
+  settle (500);
+  assert_accessible (GTK_WIDGET (window), "caption editor");
+  check_translated (GTK_WIDGET (window), "caption editor");
+  save_screenshot (GTK_WIDGET (window), "caption-editor.png");
+
+  g_assert_true (gtk_widget_activate_action (view, "dataset.batch", "s", "replace"));
+  g_assert_true (wait_until (has_message_dialog, NULL, 5000));
+  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, dialog, 5000));
+  settle (300);
+  assert_accessible (GTK_WIDGET (dialog), "find and replace dialog");
+  check_translated (GTK_WIDGET (dialog), "find and replace dialog");
+  save_screenshot (GTK_WIDGET (dialog), "batch-dialog.png");
+  gtk_window_destroy (dialog);
+  settle (100);
+}
+
 static void
 test_project_views (void)
 {
@@ -360,6 +421,8 @@ test_project_views (void)
       check_translated (GTK_WIDGET (window), views[i][1]);
       save_screenshot (GTK_WIDGET (window), png);
     }
+  g_action_group_activate_action (G_ACTION_GROUP (window), "show-dataset", NULL);
+  check_dataset_parts (window);
   close_all_windows ();
 }
 
