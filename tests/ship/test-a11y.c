@@ -241,7 +241,8 @@ find_english (GtkWidget *widget, GPtrArray *found)
         if (GTK_IS_FLOW_BOX_CHILD (p) || GTK_IS_TEXT_VIEW (p) || GTK_IS_LIST_BOX_ROW (p) ||
             GTK_IS_GRID_VIEW (p) || GTK_IS_LIST_VIEW (p))
           break;
-      if (p == NULL || (ADW_IS_ACTION_ROW (p) && gtk_widget_has_css_class (widget, "title")))
+      if (p == NULL || (ADW_IS_ACTION_ROW (p) && (gtk_widget_has_css_class (widget, "title") ||
+                                             gtk_widget_has_css_class (widget, "subtitle"))))
         g_ptr_array_add (found, g_strdup (gtk_label_get_text (GTK_LABEL (widget))));
     }
   for (GtkWidget *c = gtk_widget_get_first_child (widget); c; c = gtk_widget_get_next_sibling (c))
