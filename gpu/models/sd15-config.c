@@ -55,11 +55,16 @@ sd15_config_tiny (sd15_config *c, int64_t clip_vocab)
   c->block_out[1] = 64;
   c->level_attn[0] = true;     /* SD 1.5's pattern: attention except at the last level */
   c->level_attn[1] = false;
+  /* 4 heads of 8 channels at the first level (diffusers' config calls the head count
+   * attention_head_dim); few heads keep the attention's exponentials cheap on a CPU */
+  c->heads[0] = c->heads[1] = 4;
   c->layers_per_block = 1;
   c->cross_dim = 32;
-  c->vae_levels = 2;
-  c->vae_block_out[0] = 32;
-  c->vae_block_out[1] = 64;
+  /* four VAE levels, so latents are 1/8 of the image side as in SD 1.5: a 64-pixel demo
+   * image trains the UNet on 8x8 latents */
+  int64_t vo[4] = { 32, 32, 64, 64 };
+  memcpy (c->vae_block_out, vo, sizeof vo);
+  c->vae_levels = 4;
   c->vae_layers_per_block = 1;
   c->clip_vocab = clip_vocab;
   c->clip_hidden = 32;

@@ -74,11 +74,12 @@ typedef struct {
 
 /* SD 1.5 as released. */
 void sd15_config_default (sd15_config *c);
-/* The fixture's tiny widths (block_out (32, 64), 1 layer per block, 8 heads, context 32,
- * CLIP hidden 32 x 2 layers, VAE (32, 64)); CLIP_VOCAB is the tokenizer's size. */
+/* The fixture's tiny widths (block_out (32, 64), 1 layer per block, 4 heads of 8 at the
+ * first level, context 32, CLIP hidden 32 x 2 layers x 4 heads, VAE (32, 32, 64, 64) so
+ * latents are 1/8 of the image as in SD 1.5); CLIP_VOCAB is the tokenizer's size. */
 void sd15_config_tiny (sd15_config *c, int64_t clip_vocab);
 
-/* Pixels per latent along each side: 2^(vae_levels - 1), 8 for SD 1.5, 2 for sd15-tiny. */
+/* Pixels per latent along each side: 2^(vae_levels - 1), 8 for SD 1.5 and sd15-tiny. */
 int64_t sd15_latent_factor (const sd15_config *c);
 /* The UNet needs latent sides that are multiples of this: 2^(n_levels - 1). */
 int64_t sd15_unet_multiple (const sd15_config *c);

@@ -163,7 +163,7 @@ cmd_forward (const char *model_path, const char *inputs, const char *out_path)
                          sd_vae_attention_forward (g, m, &m->vae.enc.mid_attn,
                                                    input (g, in, "h64")));
   ok = ok && out_tensor (&o, g, "vae_resnet_dec",
-                         sd_resnet_forward (g, m, &m->vae.dec.blocks[1].resnets[0],
+                         sd_resnet_forward (g, m, &m->vae.dec.blocks[2].resnets[0],
                                             input (g, in, "h64"), NULL));
   ok = ok && out_tensor (&o, g, "clip_layer0",
                          clip_layer_forward (g, m, &m->text.layers[0], input (g, in, "cseq")));

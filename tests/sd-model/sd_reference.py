@@ -75,7 +75,7 @@ inputs = {
     "h32": torch.randn(B, 32, 8, 8), "h96": torch.randn(B, 96, 8, 8),
     "seq": torch.randn(B, 64, 32), "h64": torch.randn(B, 64, 4, 4),
     "cseq": torch.randn(B, 77, 32), "ids": ids.contiguous(),
-    "img": torch.rand(B, 3, 16, 16) * 2 - 1, "z": torch.randn(B, 4, 8, 8),
+    "img": torch.rand(B, 3, 32, 32) * 2 - 1, "z": torch.randn(B, 4, 8, 8),
     "target": torch.randn(B, 4, 8, 8),
 }
 inp_path = os.path.join(WORK, "inputs.safetensors")
@@ -101,7 +101,7 @@ with torch.no_grad():
     close("VAE mid-block attention", ours["vae_attn"],
           vae.encoder.mid_block.attentions[0](inputs["h64"]))
     close("VAE decoder ResBlock (eps 1e-6, skip conv)", ours["vae_resnet_dec"],
-          vae.decoder.up_blocks[1].resnets[0](inputs["h64"], None))
+          vae.decoder.up_blocks[2].resnets[0](inputs["h64"], None))
     T = 77
     causal = torch.full((T, T), float("-inf")).triu(1)[None, None].expand(B, 1, T, T)
     close("CLIP layer (causal, quick GELU)", ours["clip_layer0"],

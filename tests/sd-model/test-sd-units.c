@@ -113,9 +113,9 @@ test_layouts (void)
   ok (md && ms && same_weights (md, ms),
       "single-file (LDM names) and diffusers layouts load to identical weights");
   ok (md && md->cfg.n_levels == 2 && md->cfg.block_out[1] == 64 && md->cfg.cross_dim == 32
-      && ms && ms->cfg.clip_heads == md->cfg.clip_heads && ms->cfg.heads[0] == 8
+      && ms && ms->cfg.clip_heads == md->cfg.clip_heads && ms->cfg.heads[0] == 4 && md->cfg.heads[0] == 4 && md->cfg.vae_levels == 4
       && ms->cfg.vae_layers_per_block == 1 && ms->cfg.clip_layers == 2
-      && sd15_latent_factor (&md->cfg) == 2 && sd15_unet_multiple (&md->cfg) == 2,
+      && sd15_latent_factor (&md->cfg) == 8 && sd15_unet_multiple (&md->cfg) == 2,
       "the architecture is read from config.json and inferred from single-file shapes alike");
 
   /* the tokenizer next to the model */
