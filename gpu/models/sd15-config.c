@@ -441,7 +441,9 @@ sd15_config_from_ldm (const st_set *s, const char *label, sd15_config *c, le_err
   if (t)
     c->latent_channels = t->shape[0] / 2;
 
-  const char *T = "cond_stage_model.transformer.text_model.";
+  /* older checkpoints store CLIP without the text_model. level */
+  const char *T = st_set_find (s, "cond_stage_model.transformer.embeddings.token_embedding.weight")
+                  ? "cond_stage_model.transformer." : "cond_stage_model.transformer.text_model.";
   snprintf (name, sizeof name, "%sembeddings.token_embedding.weight", T);
   t = st_set_find (s, name);
   if (t == NULL || t->ndim != 2)
@@ -452,13 +454,14 @@ sd15_config_from_ldm (const st_set *s, const char *label, sd15_config *c, le_err
   if ((t = st_set_find (s, name)) != NULL)
     c->clip_positions = t->shape[0];
   int nl = 0;
-  while (find (s, "cond_stage_model.transformer.text_model.encoder.layers.%d.mlp.fc1.weight",
-               nl, 0))
-    nl++;
+  for (;; nl++)
+    {
+      snprintf (name, sizeof name, "%sencoder.layers.%d.mlp.fc1.weight", T, nl);
+      if ((t = st_set_find (s, name)) == NULL)
+        break;
+      c->clip_intermediate = t->shape[0];
+    }
   c->clip_layers = nl;
-  if ((t = find (s, "cond_stage_model.transformer.text_model.encoder.layers.0.mlp.fc1.weight",
-                 0, 0)) != NULL)
-    c->clip_intermediate = t->shape[0];
   h = NULL;
   for (size_t i = 0; h == NULL && i < st_set_n_files (s); i++)
     h = st_metadata_get (st_set_file (s, i), "sd15_clip_heads");

@@ -85,43 +85,77 @@ any_infix (const st_set *s, const char *infix)
   return false;
 }
 
+sd_file_kind
+sd15_detect_kind (const st_set *s)
+{
+  if (any_prefix (s, "conditioner.embedders.") || any_prefix (s, "model.diffusion_model.label_emb."))
+    return SD_FILE_SDXL;
+  if (any_prefix (s, "cond_stage_model.model."))
+    return SD_FILE_SD2;
+  if (any_prefix (s, "model.diffusion_model.joint_blocks.") || any_prefix (s, "text_encoders."))
+    return SD_FILE_SD3;
+  if (any_prefix (s, "double_blocks.") || any_prefix (s, "model.diffusion_model.double_blocks."))
+    return SD_FILE_FLUX;
+  if (any_prefix (s, "lora_unet_") || any_prefix (s, "lora_te"))
+    return SD_FILE_LORA_KOHYA;
+  if (any_infix (s, ".lora_A.") || any_infix (s, ".lora_down."))
+    return SD_FILE_LORA_PEFT;
+  if (!any_prefix (s, "model.diffusion_model.input_blocks."))
+    return any_prefix (s, "down_blocks.") || any_prefix (s, "conv_in.")
+           || any_prefix (s, "encoder.down_blocks.") || any_prefix (s, "text_model.")
+           ? SD_FILE_DIFFUSERS_PART : SD_FILE_UNKNOWN;
+  const st_tensor *k =
+    st_set_find (s, "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight");
+  if (k && k->ndim == 2 && k->shape[1] == 1024)
+    return SD_FILE_SD2;
+  return SD_FILE_SD15;
+}
+
+const char *
+sd15_kind_name (sd_file_kind k)
+{
+  static const char *const names[] = {
+    "unknown model", "SD 1.5", "SD 2.x", "SDXL", "Stable Diffusion 3", "Flux",
+    "kohya LoRA", "PEFT/diffusers LoRA", "single diffusers component",
+  };
+  return k <= SD_FILE_DIFFUSERS_PART ? names[k] : names[0];
+}
+
 /* Names the architecture of a single file that is not SD 1.5, or accepts it. */
 static bool
 check_ldm_family (const st_set *s, const char *path, unsigned parts, le_error *err)
 {
-  if (any_prefix (s, "conditioner.embedders.") || any_prefix (s, "model.diffusion_model.label_emb."))
-    return le_fail (err, LE_ERR_UNSUPPORTED, "%s is an SDXL checkpoint (it has "
-                    "conditioner.embedders / label_emb): SDXL is not supported yet; use an "
-                    "SD 1.5 checkpoint as base_model", path);
-  if (any_prefix (s, "cond_stage_model.model."))
-    return le_fail (err, LE_ERR_UNSUPPORTED, "%s is an SD 2.x checkpoint (OpenCLIP text "
-                    "encoder cond_stage_model.model.*, 1024-wide context): SD 2.x is not "
-                    "supported yet; use an SD 1.5 checkpoint as base_model", path);
-  if (any_prefix (s, "model.diffusion_model.joint_blocks.") || any_prefix (s, "text_encoders."))
-    return le_fail (err, LE_ERR_UNSUPPORTED, "%s is a Stable Diffusion 3 checkpoint: not "
-                    "supported; use an SD 1.5 checkpoint as base_model", path);
-  if (any_prefix (s, "double_blocks.") || any_prefix (s, "model.diffusion_model.double_blocks."))
-    return le_fail (err, LE_ERR_UNSUPPORTED, "%s is a Flux checkpoint: not supported; use an "
-                    "SD 1.5 checkpoint as base_model", path);
-  if (any_prefix (s, "lora_unet_") || any_prefix (s, "lora_te") || any_infix (s, ".lora_A.")
-      || any_infix (s, ".lora_down."))
-    return le_fail (err, LE_ERR_INVALID, "%s is a LoRA file, not a base model: set base_model "
-                    "to the SD 1.5 checkpoint the LoRA was trained on", path);
-  if (!any_prefix (s, "model.diffusion_model.input_blocks."))
+  switch (sd15_detect_kind (s))
     {
-      if (any_prefix (s, "down_blocks.") || any_prefix (s, "conv_in."))
-        return le_fail (err, LE_ERR_INVALID, "%s holds one diffusers component (a UNet "
-                        "without unet/ around it): give base_model the diffusers folder "
-                        "(with model_index.json, unet/, vae/, text_encoder/)", path);
+    case SD_FILE_SD15:
+      break;
+    case SD_FILE_SDXL:
+      return le_fail (err, LE_ERR_UNSUPPORTED, "%s is an SDXL checkpoint (it has "
+                      "conditioner.embedders / label_emb): SDXL is not supported yet; use an "
+                      "SD 1.5 checkpoint as base_model", path);
+    case SD_FILE_SD2:
+      return le_fail (err, LE_ERR_UNSUPPORTED, "%s is an SD 2.x checkpoint (OpenCLIP text "
+                      "encoder cond_stage_model.model.*, 1024-wide context): SD 2.x is not "
+                      "supported yet; use an SD 1.5 checkpoint as base_model", path);
+    case SD_FILE_SD3:
+      return le_fail (err, LE_ERR_UNSUPPORTED, "%s is a Stable Diffusion 3 checkpoint: not "
+                      "supported; use an SD 1.5 checkpoint as base_model", path);
+    case SD_FILE_FLUX:
+      return le_fail (err, LE_ERR_UNSUPPORTED, "%s is a Flux checkpoint: not supported; use "
+                      "an SD 1.5 checkpoint as base_model", path);
+    case SD_FILE_LORA_KOHYA:
+    case SD_FILE_LORA_PEFT:
+      return le_fail (err, LE_ERR_INVALID, "%s is a LoRA file, not a base model: set "
+                      "base_model to the SD 1.5 checkpoint the LoRA was trained on", path);
+    case SD_FILE_DIFFUSERS_PART:
+      return le_fail (err, LE_ERR_INVALID, "%s holds one diffusers component (UNet, VAE or "
+                      "text encoder weights without their folder): give base_model the "
+                      "diffusers folder (with model_index.json, unet/, vae/, text_encoder/)",
+                      path);
+    default:
       return le_fail (err, LE_ERR_UNSUPPORTED, "%s is not a Stable Diffusion 1.5 checkpoint: "
                       "it has no model.diffusion_model.input_blocks.* tensors", path);
     }
-  const st_tensor *k =
-    st_set_find (s, "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight");
-  if (k && k->ndim == 2 && k->shape[1] == 1024)
-    return le_fail (err, LE_ERR_UNSUPPORTED, "%s is an SD 2.x checkpoint (1024-wide "
-                    "cross-attention): SD 2.x is not supported yet; use an SD 1.5 checkpoint",
-                    path);
   if ((parts & SD15_LOAD_VAE) && !any_prefix (s, "first_stage_model."))
     return le_fail (err, LE_ERR_FORMAT, "%s has no VAE (no first_stage_model.* tensors): "
                     "use a checkpoint with the VAE included, or the model's diffusers folder",
@@ -212,6 +246,15 @@ declare (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
       const st_set *s = lc->sets[part_index (nm->part)];
       const char *name = lc->ldm ? nm->ldm : strchr (nm->diffusers, '.') + 1;
       src = st_set_find (s, name);
+      static const char te_new[] = "cond_stage_model.transformer.text_model.";
+      if (src == NULL && lc->ldm && strncmp (name, te_new, sizeof te_new - 1) == 0)
+        {
+          /* older checkpoints store CLIP without the text_model. level */
+          char old[200];
+          snprintf (old, sizeof old, "cond_stage_model.transformer.%s",
+                    name + sizeof te_new - 1);
+          src = st_set_find (s, old);
+        }
       const char *file = st_set_n_files (s) ? st_path (st_set_file (s, 0)) : "model";
       if (src == NULL)
         return le_fail (w->err, LE_ERR_FORMAT, "%s: tensor %s is missing (an SD 1.5 model "

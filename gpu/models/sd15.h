@@ -217,6 +217,24 @@ struct st_set;
 bool sd15_config_from_ldm (const struct st_set *s, const char *label, sd15_config *cfg,
                            le_error *err);
 
+/* What a single .safetensors file holds, from its tensor names alone (for loading and for
+ * `lora-engine inspect`). */
+typedef enum {
+  SD_FILE_UNKNOWN = 0,
+  SD_FILE_SD15,             /* LDM names, 768-wide context */
+  SD_FILE_SD2,              /* OpenCLIP cond_stage_model.model.* or 1024-wide context */
+  SD_FILE_SDXL,             /* conditioner.embedders.*, label_emb */
+  SD_FILE_SD3,              /* joint_blocks */
+  SD_FILE_FLUX,             /* double_blocks */
+  SD_FILE_LORA_KOHYA,       /* lora_unet_* / lora_te_* with lora_down / lora_up */
+  SD_FILE_LORA_PEFT,        /* *.lora_A.weight / *.lora_B.weight */
+  SD_FILE_DIFFUSERS_PART,   /* one diffusers component (down_blocks.* at the top) */
+} sd_file_kind;
+struct st_set;
+sd_file_kind sd15_detect_kind (const struct st_set *s);
+/* "SD 1.5", "SDXL", "kohya LoRA", ... */
+const char *sd15_kind_name (sd_file_kind k);
+
 /* ---- names (sd-names.c) ---- */
 typedef struct {
   char diffusers[160];          /* "unet.conv_in.weight" */

@@ -328,6 +328,110 @@ test_bad_inputs (void)
   rename (moved, p);
 }
 
+/* Older checkpoints name CLIP cond_stage_model.transformer.encoder... (no text_model.). */
+static void
+test_old_clip_names (void)
+{
+  char src[700], p[700], d[700];
+  snprintf (src, sizeof src, "%s/s/sd15-tiny.safetensors", tmp);
+  snprintf (p, sizeof p, "%s/oldclip.safetensors", tmp);
+  snprintf (d, sizeof d, "%s/d", tmp);
+  le_error err = { 0 };
+  st_file *f = st_open (src, &err);
+  size_t n = st_count (f);
+  st_write_tensor *t = calloc (n, sizeof *t);
+  char (*names)[200] = calloc (n, sizeof *names);
+  static const char te[] = "cond_stage_model.transformer.text_model.";
+  for (size_t i = 0; i < n; i++)
+    {
+      const st_tensor *s = st_at (f, i);
+      if (strncmp (s->name, te, sizeof te - 1) == 0)
+        snprintf (names[i], sizeof names[i], "cond_stage_model.transformer.%s",
+                  s->name + sizeof te - 1);
+      else
+        snprintf (names[i], sizeof names[i], "%s", s->name);
+      t[i] = (st_write_tensor) { .name = names[i], .dtype = s->dtype, .ndim = s->ndim,
+                                 .data = s->data };
+      memcpy (t[i].shape, s->shape, sizeof t[i].shape);
+    }
+  st_write_meta meta[4];
+  size_t nm = 0;
+  for (size_t i = 0; i < st_metadata_count (f) && nm < 4; i++, nm++)
+    st_metadata_at (f, i, &meta[nm].key, &meta[nm].value);
+  st_write (p, t, n, meta, nm, &err);
+  st_close (f);
+  free (t);
+  free (names);
+  sd15_model *a = load (p, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &err);
+  if (a == NULL)
+    printf ("# %s\n", err.message);
+  sd15_model *b = load (d, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &err);
+  ok (a && b && same_weights (a, b),
+      "a checkpoint with CLIP named without text_model. loads to the same weights");
+  sd15_model_free (a);
+  sd15_model_free (b);
+}
+
+/* Copies the diffusers fixture to NAME and replaces FROM with TO in its file REL. */
+static void
+edited_copy (const char *name, const char *rel, const char *from, const char *to,
+             char *out, size_t n)
+{
+  char cmd[2000];
+  snprintf (out, n, "%s/%s", tmp, name);
+  snprintf (cmd, sizeof cmd, "cp -r '%s/d' '%s' && sed -i 's/%s/%s/' '%s/%s'", tmp, out, from,
+            to, out, rel);
+  if (system (cmd) != 0)
+    printf ("# %s failed\n", cmd);
+}
+
+static void
+test_bad_folders (void)
+{
+  char d[700];
+  edited_copy ("sd2", "unet/config.json", "\"use_linear_projection\": false",
+               "\"use_linear_projection\": true", d, sizeof d);
+  refused ("a diffusers SD 2.x UNet (linear projections)", d, SD15_LOAD_ALL, "SD 2.x",
+           "unet/config.json", NULL);
+  edited_copy ("xl", "model_index.json", "StableDiffusionPipeline",
+               "StableDiffusionXLPipeline", d, sizeof d);
+  refused ("a diffusers SDXL pipeline", d, SD15_LOAD_ALL, "SDXL", "model_index.json", NULL);
+  edited_copy ("shape", "text_encoder/config.json", "\"intermediate_size\": 64",
+               "\"intermediate_size\": 128", d, sizeof d);
+  refused ("weights whose shape disagrees with config.json", d, SD15_LOAD_ALL,
+           "text_model.encoder.layers.0.mlp.fc1.weight", "(64, 32)", "(128, 32)", NULL);
+  edited_copy ("gelu", "text_encoder/config.json", "quick_gelu", "gelu", d, sizeof d);
+  refused ("a text encoder that is not CLIP ViT-L/14's kind", d, SD15_LOAD_ALL, "quick_gelu",
+           NULL);
+
+  /* what a file is, by its names */
+  static const char *const kohya[] = { "lora_unet_down_blocks_0_x.lora_down.weight", NULL };
+  static const char *const peft[] = { "unet.down_blocks.0.x.lora_A.weight", NULL };
+  static const char *const part[] = { "down_blocks.0.resnets.0.conv1.weight", NULL };
+  const char *const *sets[3] = { kohya, peft, part };
+  sd_file_kind want[3] = { SD_FILE_LORA_KOHYA, SD_FILE_LORA_PEFT, SD_FILE_DIFFUSERS_PART };
+  bool all = true;
+  for (int i = 0; i < 3; i++)
+    {
+      char p[700];
+      snprintf (p, sizeof p, "%s/kind%d.safetensors", tmp, i);
+      write_named (p, sets[i]);
+      le_error err = { 0 };
+      st_set *s = st_set_open (p, &err);
+      all = all && s && sd15_detect_kind (s) == want[i];
+      st_set_close (s);
+    }
+  char single[700];
+  snprintf (single, sizeof single, "%s/s/sd15-tiny.safetensors", tmp);
+  le_error err = { 0 };
+  st_set *s = st_set_open (single, &err);
+  all = all && s && sd15_detect_kind (s) == SD_FILE_SD15
+        && strcmp (sd15_kind_name (SD_FILE_SD15), "SD 1.5") == 0;
+  st_set_close (s);
+  ok (all, "files are told apart by their names: SD 1.5, kohya LoRA, PEFT LoRA, a diffusers "
+      "component");
+}
+
 int
 main (void)
 {
@@ -338,6 +442,8 @@ main (void)
   test_names ();
   test_layouts ();
   test_bad_inputs ();
+  test_bad_folders ();
+  test_old_clip_names ();
   printf ("1..%d\n", n_tests);
   char cmd[600];
   snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmp);
