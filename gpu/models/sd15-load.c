@@ -6,6 +6,7 @@
 #include "sd15-private.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,4 +506,46 @@ sd15_n_base_params (const sd15_model *m)
   for (int i = 0; i < m->base->n_tensors; i++)
     n += m->base->tensors[i]->numel;
   return n;
+}
+
+static uint64_t
+splitmix (uint64_t *s)
+{
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+bool
+sd15_model_fill_random (sd15_model *m, uint64_t seed, le_error *err)
+{
+  uint64_t rng = seed * 0x2545F4914F6CDD1Dull + 11;
+  bool ok = true;
+  for (int i = 0; ok && i < m->base->n_tensors; i++)
+    {
+      tensor *t = m->base->tensors[i];
+      int64_t fan_in = 1;
+      for (int d = 1; d < t->ndim; d++)
+        fan_in *= t->shape[d];
+      bool bias = has_suffix (t->name, ".bias");
+      float scale = t->ndim >= 2 ? 1.0f / sqrtf ((float) fan_in) : 0.1f;
+      float base = t->ndim == 1 && !bias ? 1.0f : 0.0f;
+      float *f = le_malloc ((size_t) t->numel * sizeof *f, "random weights", err);
+      void *conv = t->dtype == LE_F32 || f == NULL ? NULL
+                   : le_malloc (tensor_bytes (t), "random weights", err);
+      if (f == NULL || (t->dtype != LE_F32 && conv == NULL))
+        {
+          free (f);
+          return false;
+        }
+      for (int64_t k = 0; k < t->numel; k++)
+        f[k] = base + scale * (float) ((double) (splitmix (&rng) >> 11) / 4503599627370496.0 - 1);
+      if (conv)
+        tensor_convert_host (conv, t->dtype, f, LE_F32, (size_t) t->numel);
+      ok = param_store_upload (m->base, t, conv ? conv : (void *) f, tensor_bytes (t), err);
+      free (conv);
+      free (f);
+    }
+  return ok && m->be->sync (err);
 }

@@ -208,6 +208,11 @@ void sd15_model_free (sd15_model *m);
 sd15_model *sd15_model_new_empty (const sd15_config *cfg, unsigned parts, le_dtype dtype,
                                   const backend *be, le_error *err);
 
+/* Fills every base weight with seeded random values (uniform +-1/sqrt(fan_in) for
+ * matrices and kernels, near 1 for norm weights, small biases), as the fixture does: for
+ * benchmarks of the full-size model without a download. */
+bool sd15_model_fill_random (sd15_model *m, uint64_t seed, le_error *err);
+
 /* Reads the architecture from a diffusers folder's config.json files (unet/, vae/,
  * text_encoder/); errors name the file and key. */
 bool sd15_config_from_diffusers (const char *folder, sd15_config *cfg, le_error *err);

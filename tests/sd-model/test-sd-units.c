@@ -372,6 +372,51 @@ test_old_clip_names (void)
   sd15_model_free (b);
 }
 
+/* A model without a file (benchmarks): zeros, then seeded random weights that run. */
+static void
+test_empty_random (void)
+{
+  sd15_config c;
+  sd15_config_tiny (&c, 100);
+  le_error err = { 0 };
+  sd15_model *m = sd15_model_new_empty (&c, SD15_LOAD_UNET, LE_BF16, &backend_cpu, &err);
+  sd15_model *m2 = sd15_model_new_empty (&c, SD15_LOAD_UNET, LE_BF16, &backend_cpu, &err);
+  bool zero = m && ((uint16_t *) m->unet.conv_in.w->data)[0] == 0;
+  bool filled = m && m2 && sd15_model_fill_random (m, 3, &err)
+                && sd15_model_fill_random (m2, 3, &err);
+  bool same = filled && same_weights (m, m2);
+  float norm0 = filled ? ((float *) m->unet.norm_out.w->data)[0] : 0;
+  bool finite = false;
+  if (filled)
+    {
+      graph *g = graph_new (&backend_cpu, &err);
+      graph_set_grad_enabled (g, false);
+      float x[2 * 4 * 8 * 8], ctx[2 * 77 * 32], ts[2] = { 1, 500 };
+      for (size_t i = 0; i < sizeof x / sizeof *x; i++)
+        x[i] = (float) (i % 7) - 3;
+      for (size_t i = 0; i < sizeof ctx / sizeof *ctx; i++)
+        ctx[i] = (float) (i % 5) * 0.1f;
+      int64_t sx[4] = { 2, 4, 8, 8 }, sc[3] = { 2, 77, 32 };
+      tensor *y = sd15_unet_forward (m, g, graph_from_host (g, LE_F32, 4, sx, x, "x"), ts,
+                                     graph_from_host (g, LE_F32, 3, sc, ctx, "ctx"));
+      float out[2 * 4 * 8 * 8];
+      finite = y && graph_to_host (g, y, out, &err);
+      float amax = 0;
+      for (size_t i = 0; finite && i < sizeof out / sizeof *out; i++)
+        {
+          finite = out[i] == out[i] && out[i] < 1e30f && out[i] > -1e30f;
+          amax = out[i] > amax ? out[i] : -out[i] > amax ? -out[i] : amax;
+        }
+      finite = finite && amax > 0;
+      graph_free (g);
+    }
+  ok (zero && same && norm0 > 0.85f && norm0 < 1.15f && finite && m->parts == SD15_LOAD_UNET,
+      "an empty BF16 model filled with seeded random weights runs the UNet to finite, "
+      "non-zero output %s", err.message);
+  sd15_model_free (m);
+  sd15_model_free (m2);
+}
+
 /* Copies the diffusers fixture to NAME and replaces FROM with TO in its file REL. */
 static void
 edited_copy (const char *name, const char *rel, const char *from, const char *to,
@@ -444,6 +489,7 @@ main (void)
   test_bad_inputs ();
   test_bad_folders ();
   test_old_clip_names ();
+  test_empty_random ();
   printf ("1..%d\n", n_tests);
   char cmd[600];
   snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmp);
