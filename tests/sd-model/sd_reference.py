@@ -57,6 +57,11 @@ run(ENGINE, "fixture", "--kind", "sd15-tiny", "--out", D)
 single_path = run(ENGINE, "fixture", "--kind", "sd15-tiny", "--out", S, "--layout",
                   "single").stdout.strip()
 
+p = subprocess.run([ENGINE, "fixture", "--kind", "sd15-tiny", "--out",
+                    os.path.join(WORK, "bad"), "--layout", "flat"], capture_output=True, text=True)
+check("fixture --layout with a bad value is a usage error that names the choices",
+      p.returncode != 0 and "diffusers or single" in p.stderr, p.stderr)
+
 from diffusers import AutoencoderKL, UNet2DConditionModel  # noqa: E402
 from transformers import CLIPTextModel, CLIPTokenizer  # noqa: E402
 
