@@ -251,10 +251,11 @@ test_train_json (void)
     g_test_message ("no venv: TensorBoard and PEFT checks skipped");
 }
 
-/* serve: start a run, stop it after AFTER progress events; returns the done event's
- * status and first output. */
+/* serve: start a run (resuming from RESUME when not NULL), stop it after AFTER progress
+ * events (never when AFTER is 0); returns the done event's status and first output. */
 static void
-serve_and_stop (const char *config, int after, char **status, char **output)
+serve_and_stop (const char *config, const char *resume, int after, char **status,
+                char **output)
 {
   g_autoptr(GError) error = NULL;
   const char *argv[] = { engine, "serve", NULL };
@@ -264,8 +265,10 @@ serve_and_stop (const char *config, int after, char **status, char **output)
   GOutputStream *in = g_subprocess_get_stdin_pipe (proc);
   g_autoptr(GDataInputStream) out = g_data_input_stream_new (
     g_subprocess_get_stdout_pipe (proc));
-  g_autofree char *req = g_strdup_printf ("{\"id\":\"1\",\"cmd\":\"train\",\"config\":\"%s\"}\n",
-                                          config);
+  g_autofree char *resume_field = resume ? g_strdup_printf (",\"resume\":\"%s\"", resume)
+                                         : g_strdup ("");
+  g_autofree char *req = g_strdup_printf (
+    "{\"id\":\"1\",\"cmd\":\"train\",\"config\":\"%s\"%s}\n", config, resume_field);
   g_assert_true (g_output_stream_write_all (in, req, strlen (req), NULL, NULL, &error));
   int progress = 0;
   *status = *output = NULL;
@@ -306,7 +309,7 @@ test_resume_equals (void)
   g_assert_cmpint (a.status, ==, 0);
 
   g_autofree char *status = NULL, *ckpt = NULL;
-  serve_and_stop (config_b, 2, &status, &ckpt);
+  serve_and_stop (config_b, NULL, 2, &status, &ckpt);
   g_assert_cmpstr (status, ==, "stopped");
   g_assert_nonnull (ckpt);
   g_assert_true (strstr (ckpt, "/checkpoints/step-") != NULL);
@@ -362,10 +365,13 @@ test_non_finite (void)
   g_assert_true (g_file_test (good, G_FILE_TEST_IS_REGULAR));
   g_assert_false (g_file_test (bad, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (adapter, G_FILE_TEST_EXISTS));
-  /* the kept checkpoint resumes (and, without the fault, finishes) */
-  g_auto(Result) again = { 0 };
-  RUN (&again, "train", "--config", config, "--resume", "latest");
-  g_assert_cmpint (again.status, ==, 0);
+  /* the kept checkpoint resumes over the protocol (and, without the fault, finishes) */
+  g_autofree char *status = NULL, *first = NULL;
+  serve_and_stop (config, "latest", 0, &status, &first);
+  g_assert_cmpstr (status, ==, "completed");
+  g_assert_true (g_file_test (adapter, G_FILE_TEST_EXISTS));
+  g_autoptr(GHashTable) losses = read_losses ("nan");
+  g_assert_cmpint (g_hash_table_size (losses), ==, 6);
 }
 
 static void
@@ -391,6 +397,18 @@ test_bad_inputs (void)
   RUN (&l, "train", "--config", longp);
   g_assert_cmpint (l.status, ==, 0);
   g_assert_nonnull (strstr (l.both, "a.txt:1"));
+
+  /* --device cuda where CUDA cannot be used: a clear error, no silent CPU run */
+  g_auto(Result) dv = { 0 };
+  RUN (&dv, "devices", "--json");
+  if (strstr (dv.out, "\"kind\" : \"cuda\"") == NULL)
+    {
+      g_auto(Result) c = { 0 };
+      RUN (&c, "train", "--json", "--config", longp, "--device", "cuda");
+      g_assert_cmpint (c.status, ==, 1);
+      g_assert_nonnull (strstr (c.out, "\"code\":\"device\""));
+      g_assert_nonnull (strstr (c.out, "--device cpu"));
+    }
 
   /* an output folder that cannot be created */
   g_autofree char *blocker = g_build_filename (base, "blocker", NULL);
