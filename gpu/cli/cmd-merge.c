@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
+#include "kohya-merge.h"
 #include "llama-merge.h"
 #include "studio-config.h"
 
@@ -69,14 +70,20 @@ cmd_merge (int argc, char **argv)
                "required (see %s --help)\n", argv[0], argv[0]);
       return CLI_EXIT_USAGE;
     }
+  le_error err = { 0 };
   if (!is_text_model (base))
     {
-      fprintf (stderr, "%s: %s is not a Hugging Face LLaMA-family folder (no config.json); "
-               "merging Stable Diffusion models is not available in this build yet\n",
-               argv[0], base);
-      return CLI_EXIT_PROBLEMS;
+      /* Stable Diffusion: a single file or diffusers folder and a kohya/diffusers LoRA
+       * file give one single-file checkpoint with LDM names */
+      int merged = 0;
+      if (!sd_merge_lora (base, adapter, (float) weight, out, &merged, &err))
+        {
+          fprintf (stderr, "%s: %s\n", argv[0], err.message);
+          return CLI_EXIT_PROBLEMS;
+        }
+      printf ("%s\n", out);
+      return CLI_EXIT_OK;
     }
-  le_error err = { 0 };
   if (!llama_merge_adapter (base, adapter, weight, out, &err))
     {
       fprintf (stderr, "%s: %s\n", argv[0], err.message);

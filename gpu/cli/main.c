@@ -20,8 +20,8 @@ static const CliCommand commands[] = {
   { "merge", "Bake a LoRA into its base model", cmd_merge, NULL },
   { "fixture", "Write a tiny model with random weights for tests and demos", cmd_fixture,
     NULL },
-  { "sample", "Draw images with a model and a LoRA", NULL, "Stable Diffusion LoRA" },
-  { "inspect", "Tell what a model or LoRA file is", NULL, "Stable Diffusion LoRA" },
+  { "sample", "Draw images with a model and a LoRA", cmd_sample, NULL },
+  { "inspect", "Tell what a model or LoRA file is", cmd_inspect, NULL },
   { "caption", "Write captions for a folder of images", NULL, "automatic captioning" },
   { NULL, NULL, NULL, NULL }
 };

@@ -12,6 +12,7 @@
 #include "train-job.h"
 
 #include "config-problems.h"
+#include "sd-train-job.h"
 #include "text-lora-run.h"
 
 gboolean
@@ -181,5 +182,13 @@ train_job_run (const TrainJobArgs *args, const le_run_hooks *hooks, GPtrArray *o
   if (!hooks->keep_going (hooks->user))
     return LE_RUN_STOPPED;
 
+  if (config->task_type == STUDIO_TASK_IMAGE_LORA)
+    {
+      if (!save_resolved_config (config, hooks))
+        return LE_RUN_FAILED;
+      le_trainer_options train;
+      fill_trainer_options (&train, config);
+      return sd_train_job_run (args, config, &train, hooks, outputs);
+    }
   return run_text_lora (args, config, hooks, outputs);
 }
