@@ -4,10 +4,10 @@
 
 #include <glib/gi18n.h>
 
-#include "studio-config-summary.h"
 #include "studio-dataset-view.h"
 #include "studio-project-view.h"
-#include "studio-runs-summary.h"
+#include "studio-samples-view.h"
+#include "studio-train-view.h"
 
 struct _StudioProjectView
 {
@@ -15,8 +15,8 @@ struct _StudioProjectView
 
   AdwViewStack         *stack;
   StudioDatasetView    *dataset_view;
-  StudioConfigSummary  *config_summary;
-  StudioRunsSummary    *runs_summary;
+  StudioTrainView      *train_view;
+  StudioSamplesView    *samples_view;
 
   StudioProject *project;
 };
@@ -30,9 +30,9 @@ studio_project_view_set_project (StudioProjectView *self, StudioProject *project
   g_return_if_fail (STUDIO_IS_PROJECT (project));
 
   g_set_object (&self->project, project);
-  studio_config_summary_set_config (self->config_summary, studio_project_get_config (project));
+  studio_train_view_set_project (self->train_view, project);
   studio_dataset_view_set_project (self->dataset_view, project);
-  studio_runs_summary_set_project (self->runs_summary, project);
+  studio_samples_view_set_project (self->samples_view, project);
 }
 
 StudioProject *
@@ -81,19 +81,21 @@ studio_project_view_class_init (StudioProjectViewClass *klass)
   object_class->dispose = studio_project_view_dispose;
 
   g_type_ensure (STUDIO_TYPE_DATASET_VIEW);
-  g_type_ensure (STUDIO_TYPE_CONFIG_SUMMARY);
-  g_type_ensure (STUDIO_TYPE_RUNS_SUMMARY);
+  g_type_ensure (STUDIO_TYPE_TRAIN_VIEW);
+  g_type_ensure (STUDIO_TYPE_SAMPLES_VIEW);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/lorastudio/LoraStudio/ui/studio-project-view.ui");
   gtk_widget_class_bind_template_child (widget_class, StudioProjectView, stack);
   gtk_widget_class_bind_template_child (widget_class, StudioProjectView, dataset_view);
-  gtk_widget_class_bind_template_child (widget_class, StudioProjectView, config_summary);
-  gtk_widget_class_bind_template_child (widget_class, StudioProjectView, runs_summary);
+  gtk_widget_class_bind_template_child (widget_class, StudioProjectView, train_view);
+  gtk_widget_class_bind_template_child (widget_class, StudioProjectView, samples_view);
 }
 
 static void
 studio_project_view_init (StudioProjectView *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* Generate and the runs' curves go through the Train view's engine. */
+  studio_samples_view_set_train_view (self->samples_view, self->train_view);
 }

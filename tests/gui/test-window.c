@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 
 #include "studio-application.h"
+#include "studio-samples-view.h"
+#include "studio-train-view.h"
 #include "studio-window.h"
 
 static StudioApplication *app;
@@ -50,6 +52,12 @@ child (gpointer widget, GType type, const char *name)
 
   g_assert_nonnull (object);
   return GTK_WIDGET (object);
+}
+
+static gboolean
+has_model_info (gpointer panel)
+{
+  return studio_config_panel_get_model_info (panel) != NULL;
 }
 
 static GtkWidget *
@@ -145,12 +153,6 @@ has_children (gpointer widget)
   return gtk_widget_get_first_child (widget) != NULL;
 }
 
-static const char *
-row_value (GtkWidget *row)
-{
-  return adw_action_row_get_subtitle (ADW_ACTION_ROW (row));
-}
-
 static GtkWindow *
 find_toplevel (GType type)
 {
@@ -216,25 +218,26 @@ test_demo_project (void)
   view_stack = project_part (window, "StudioProjectView", "stack");
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-train", NULL);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "train");
-  config = project_part (window, "StudioProjectView", "config_summary");
-  g_assert_true (wait_for_stack (child (config, G_OBJECT_TYPE (config), "stack"), "summary"));
-  g_assert_cmpstr (row_value (child (config, G_OBJECT_TYPE (config), "rank_row")), ==,
-                   "Rank 16, alpha 32 (scale 2)");
-  g_assert_cmpfloat (g_ascii_strtod (row_value (child (config, G_OBJECT_TYPE (config), "lr_row")),
-                                     NULL), ==, 1e-4);
-  /* The demo's tiny base model is made by `lora-engine fixture`: until then the row
-   * says it is missing instead of failing. */
-  g_assert_true (wait_until ((Condition) gtk_widget_get_visible,
-                             child (config, G_OBJECT_TYPE (config), "base_model_warning"), 5000));
-  g_assert_nonnull (strstr (row_value (child (config, G_OBJECT_TYPE (config), "base_model_row")),
-                            "not found"));
+  config = project_part (window, "StudioProjectView", "train_view");
+  {
+    /* The Train view's config panel shows the demo's values; its base model row says
+     * the tiny model made by `lora-engine fixture` is not there yet. */
+    StudioConfigPanel *panel = studio_train_view_get_config_panel (STUDIO_TRAIN_VIEW (config));
+    g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (studio_config_panel_get_control (panel, "lora_rank"))),
+                       ==, 16);
+    g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (studio_config_panel_get_control (panel, "learning_rate"))),
+                       ==, 1e-4);
+    g_assert_true (wait_until (has_model_info, panel, 5000));
+    g_assert_nonnull (strstr (studio_config_panel_get_model_info (panel), "does not exist"));
+  }
   settle (300);
   save_screenshot (GTK_WIDGET (window), "train.png");
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-samples", NULL);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "samples");
-  runs = project_part (window, "StudioProjectView", "runs_summary");
-  g_assert_true (wait_for_stack (child (runs, G_OBJECT_TYPE (runs), "stack"), "empty"));
+  runs = project_part (window, "StudioProjectView", "samples_view");
+  g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, runs, 5000));
+  g_assert_cmpuint (studio_samples_view_get_n_runs (STUDIO_SAMPLES_VIEW (runs)), ==, 0);
   settle (300);
   save_screenshot (GTK_WIDGET (window), "samples.png");
 
