@@ -1,4 +1,6 @@
-/* studio-dataset-cell.c: StudioDatasetCell (see the header). */
+/* studio-dataset-cell.c: StudioDatasetCell (see the header). No tooltips here: in GTK
+ * 4.8 setting one queries the pointer from the display server, a round trip per cell
+ * that stalled fast scrolling; the name is on screen and is the picture's alt text. */
 #include "config.h"
 
 #include <glib/gi18n.h>
@@ -98,7 +100,6 @@ studio_dataset_cell_bind (StudioDatasetCell *self, StudioDatasetItem *item,
   path = studio_dataset_item_get_path (item);
   gtk_widget_set_size_request (GTK_WIDGET (self->picture), size, size);
   gtk_label_set_label (self->name_label, studio_dataset_item_get_name (item));
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self), studio_dataset_item_get_name (item));
   gtk_picture_set_alternative_text (self->picture, studio_dataset_item_get_name (item));
   if (studio_dataset_item_has_flag (item, STUDIO_ITEM_UNREADABLE))
     pixels = g_strdup (_("unreadable"));
