@@ -122,6 +122,14 @@ cache_write (const char *file, const char *key, const float *v, int64_t n)
   char *slash = strrchr (dir, '/');
   if (slash)
     *slash = '\0';
+  /* mkdir -p: the output folder may not exist before the trainer starts */
+  for (char *p = dir + 1; *p; p++)
+    if (*p == '/')
+      {
+        *p = '\0';
+        mkdir (dir, 0755);
+        *p = '/';
+      }
   mkdir (dir, 0755);
   char tmp[1300];
   snprintf (tmp, sizeof tmp, "%s.tmp", file);

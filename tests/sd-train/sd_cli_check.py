@@ -1,9 +1,9 @@
 """sd_cli_check.py: SD LoRA through lora-engine as a user runs it, checked with diffusers.
 
 The demo project exactly as the README says: `lora-engine fixture --kind sd15-tiny --out
-<demo>/models/sd15-tiny`, then `lora-engine train --config <demo>/config.yaml` (here with
-epochs cut to 1 and samples on) gives pytorch_lora_weights.safetensors within the time
-limit on the CPU. Then: diffusers' StableDiffusionPipeline loads the fixture folder and
+<demo>/models/sd15-tiny`, then `lora-engine train --config <demo>/config.yaml` (the shipped
+file, unchanged) gives pytorch_lora_weights.safetensors on the CPU; a short run with a
+sample prompt writes a preview; a resumed run equals an uninterrupted one. Then: diffusers' StableDiffusionPipeline loads the fixture folder and
 load_lora_weights() takes our file, changing the UNet's attention weights exactly by
 alpha / r * up @ down when fused; `lora-engine sample` writes a PNG with the A1111
 parameters chunk and DDIM is deterministic for a seed; `lora-engine inspect --json` names
@@ -66,11 +66,7 @@ try:
     r = engine("fixture", "--kind", "sd15-tiny", "--out", model)
     check(r.returncode == 0, f"fixture --kind sd15-tiny --out <demo>/models/sd15-tiny {r.stderr[-300:]}")
 
-    # the demo config as shipped, only shortened: 1 epoch, samples at the end
-    cfg = open(os.path.join(demo, "config.yaml")).read()
-    cfg = cfg.replace("epochs: 5", "epochs: 1")
-    cfg += "sample_prompts:\n  - a red circle\nsample_every: 0\nsample_steps: 3\nseed: 5\n"
-    open(os.path.join(demo, "config.yaml"), "w").write(cfg)
+    # the demo config exactly as shipped (24 images, 64x64, 5 epochs of batch 4 = 30 steps)
     t0 = time.time()
     r = engine("train", "--config", os.path.join(demo, "config.yaml"), "--json")
     took = time.time() - t0
@@ -78,14 +74,44 @@ try:
     out = os.path.join(demo, "output")
     lora = os.path.join(out, "pytorch_lora_weights.safetensors")
     check(r.returncode == 0 and os.path.exists(lora),
-          f"train --config <demo>/config.yaml wrote the LoRA in {took:.1f} s {r.stderr[-400:]}")
+          f"train --config <demo>/config.yaml (as shipped) wrote the LoRA in {took:.1f} s {r.stderr[-400:]}")
     kinds = [e.get("event") for e in events]
-    check("progress" in kinds and "done" in kinds, f"progress and done events ({set(kinds)})")
+    steps = [e.get("step") for e in events if e.get("event") == "progress"]
+    check("done" in kinds and steps and max(steps) == 30,
+          f"progress up to step 30 and a done event ({set(kinds)}, last step {max(steps or [0])})")
+
+    # previews: a short run of the same project with a sample prompt
+    cfg = open(os.path.join(demo, "config.yaml")).read()
+    cfg = cfg.replace("output_dir: ./output", "output_dir: ./output-samples")
+    cfg = cfg.replace("log_dir: ./output/logs", "log_dir: ./output-samples/logs")
+    cfg += "sample_prompts:\n  - a red circle\nsample_every: 0\nsample_steps: 3\nseed: 5\nmax_train_steps: 2\n"
+    open(os.path.join(demo, "config-samples.yaml"), "w").write(cfg)
+    r = engine("train", "--config", os.path.join(demo, "config-samples.yaml"), "--json")
+    events = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
     samples = [e for e in events if e.get("event") == "sample"]
-    sample_png = os.path.join(out, "samples", "step-000006-p0.png")
-    check(len(samples) == 1 and samples[0].get("path", "").endswith("-p0.png")
-          and os.path.exists(samples[0].get("path", "")),
-          f"a sample event with output_dir/samples/step-NNNNNN-p0.png ({samples})")
+    sample_png = os.path.join(demo, "output-samples", "samples", "step-000002-p0.png")
+    check(len(samples) == 1 and samples[0].get("path") == sample_png and os.path.exists(sample_png),
+          f"a sample event for output_dir/samples/step-000002-p0.png ({samples}) {r.stderr[-300:]}")
+
+    # resume: 4 steps straight equal 2 steps, then --resume from the step-2 checkpoint
+    cfg = open(os.path.join(demo, "config.yaml")).read()
+    cfg = cfg.replace("save_steps: 10", "save_steps: 2")
+    cfg += "max_train_steps: 4\nseed: 8\nrandom_flip: true\ncaption_dropout: 0.2\nnoise_offset: 0.1\nmin_snr_gamma: 5\n"
+    for tag in ("a", "b"):
+        c = cfg.replace("output_dir: ./output", f"output_dir: ./output-{tag}")
+        c = c.replace("log_dir: ./output/logs", f"log_dir: ./output-{tag}/logs")
+        open(os.path.join(demo, f"config-{tag}.yaml"), "w").write(c)
+    r1 = engine("train", "--config", os.path.join(demo, "config-a.yaml"))
+    os.makedirs(os.path.join(demo, "output-b", "checkpoints"))
+    shutil.copytree(os.path.join(demo, "output-a", "checkpoints", "step-000002"),
+                    os.path.join(demo, "output-b", "checkpoints", "step-000002"))
+    r2 = engine("train", "--config", os.path.join(demo, "config-b.yaml"), "--resume", "latest")
+    fa = os.path.join(demo, "output-a", "pytorch_lora_weights.safetensors")
+    fb = os.path.join(demo, "output-b", "pytorch_lora_weights.safetensors")
+    same = os.path.exists(fa) and os.path.exists(fb) and all(
+        torch.equal(v, load_file(fb)[k]) for k, v in load_file(fa).items())
+    check(same, f"resuming at step 2 gives the same LoRA as an uninterrupted run (flip, caption "
+          f"dropout, noise offset, min-SNR on) {r1.stderr[-200:]} {r2.stderr[-200:]}")
 
     # diffusers loads our kohya file; fused weights equal W + alpha/r * up @ down
     from diffusers import StableDiffusionPipeline
