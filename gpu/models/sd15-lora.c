@@ -42,8 +42,8 @@ typedef struct {
   sd15_model *m;
   const char *unet[16];         /* expanded, NULL-terminated */
   const char *const *text;
-  bool conv;
-  unsigned pass_part;           /* which part this walk attaches */
+  bool conv;                    /* this walk: LoCon's 3x3 convs */
+  bool locon;                   /* conv_rank > 0 */
   le_error *err;
 } attach_ctx;
 
@@ -73,6 +73,30 @@ add_entry (sd15_model *m, lora_linear *l, sd_module *mod, bool text, bool conv,
   return true;
 }
 
+/* Which set module PATH (weight shape from NM) joins in this walk: 0 none, 1 UNet linear
+ * (and 1x1 proj_in/proj_out), 2 UNet LoCon, 3 text encoder. */
+static int
+select_set (const attach_ctx *a, const char *path, const sd15_name *nm)
+{
+  if (nm->part == SD15_LOAD_UNET && !a->conv)
+    {
+      bool lin = nm->ndim == 2 || (nm->ndim == 4 && nm->shape[2] == 1 && nm->shape[3] == 1);
+      if (lin && strstr (path, ".attentions.") && lora_target_match (a->unet, path))
+        return 1;
+      /* with LoCon, kohya also adapts the ResNet blocks' linear and 1x1 layers
+       * (time_emb_proj, conv_shortcut) at the linear rank */
+      return lin && a->locon && strstr (path, ".resnets.") ? 1 : 0;
+    }
+  if (nm->part == SD15_LOAD_UNET)
+    /* kohya LoCon: the 3x3 convs of ResNet blocks and of the samplers */
+    return nm->ndim == 4 && nm->shape[2] == 3
+           && (strstr (path, ".resnets.") || strstr (path, "samplers.")) ? 2 : 0;
+  if (nm->part == SD15_LOAD_TEXT)
+    return nm->ndim == 2 && strstr (path, ".layers.") && lora_target_match (a->text, path)
+           ? 3 : 0;
+  return 0;
+}
+
 static bool
 attach_visit (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
 {
@@ -80,33 +104,12 @@ attach_visit (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
   sd15_model *m = a->m;
   if (slot != &mod->w || mod->w == NULL)
     return true;
-  const tensor *t = mod->w;
-  bool text = nm->part == SD15_LOAD_TEXT;
-  lora_set *set = NULL;
-  bool conv = false;
-  if (nm->part == SD15_LOAD_UNET && !a->conv)
-    {
-      bool proj = t->ndim == 4 && t->shape[2] == 1 && t->shape[3] == 1
-                  && strstr (mod->path, ".attentions.") && lora_target_match (a->unet, mod->path);
-      if ((t->ndim == 2 && strstr (mod->path, ".attentions.")
-           && lora_target_match (a->unet, mod->path)) || proj)
-        set = m->lora_unet;
-    }
-  else if (nm->part == SD15_LOAD_UNET && a->conv)
-    {
-      /* kohya LoCon: the 3x3 convs of ResNet blocks and of the samplers */
-      if (t->ndim == 4 && t->shape[2] == 3 && (strstr (mod->path, ".resnets.")
-                                             || strstr (mod->path, "samplers.")))
-        {
-          set = m->lora_conv;
-          conv = true;
-        }
-    }
-  else if (text && t->ndim == 2 && strstr (mod->path, ".layers.")
-           && lora_target_match (a->text, mod->path))
-    set = m->lora_text;
-  if (set == NULL)
+  int which = select_set (a, mod->path, nm);
+  if (which == 0)
     return true;
+  lora_set *set = which == 1 ? m->lora_unet : which == 2 ? m->lora_conv : m->lora_text;
+  const tensor *t = mod->w;
+  bool text = which == 3;
   int64_t in = t->shape[1] * (t->ndim == 4 ? t->shape[2] * t->shape[3] : 1);
   char name[LORA_NAME_MAX];
   snprintf (name, sizeof name, "%s.%s", text ? "text_encoder" : "unet", mod->path);
@@ -115,7 +118,7 @@ attach_visit (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
     return false;
   mod->lora = l;
   mod->lora_dropout = set->dropout;
-  return add_entry (m, l, mod, text, conv || t->ndim == 4, w->err);
+  return add_entry (m, l, mod, text, t->ndim == 4, w->err);
 }
 
 static bool
@@ -141,6 +144,30 @@ check_targets (const char *const *targets, const char *const *valid, const char 
   return true;
 }
 
+/* Expands "ff" and "to_out", checks every target name. */
+static bool
+prepare_targets (attach_ctx *a, const sd15_lora_options *o, le_error *err)
+{
+  int n = 0;
+  const char *const *ut = o->unet_targets ? o->unet_targets : unet_default;
+  for (; *ut && n < 14; ut++)
+    {
+      if (strcmp (*ut, "ff") == 0)
+        {
+          a->unet[n++] = "ff.net.0.proj";
+          a->unet[n++] = "ff.net.2";
+        }
+      else if (strcmp (*ut, "to_out") == 0)
+        a->unet[n++] = "to_out.0";
+      else
+        a->unet[n++] = *ut;
+    }
+  a->unet[n] = NULL;
+  a->text = o->text_targets ? o->text_targets : text_default;
+  return check_targets (a->unet, unet_valid, "UNet", err)
+         && (!o->text_encoder || check_targets (a->text, text_default, "text encoder", err));
+}
+
 bool
 sd15_lora_attach (sd15_model *m, const sd15_lora_options *o, le_error *err)
 {
@@ -148,25 +175,8 @@ sd15_lora_attach (sd15_model *m, const sd15_lora_options *o, le_error *err)
     return le_fail (err, LE_ERR_INVALID, "LoRA is already attached to this model");
   if (o->rank < 1)
     return le_fail (err, LE_ERR_INVALID, "lora_rank must be at least 1, not %d", o->rank);
-  attach_ctx a = { .m = m, .err = err };
-  int n = 0;
-  const char *const *ut = o->unet_targets ? o->unet_targets : unet_default;
-  for (; *ut && n < 14; ut++)
-    {
-      if (strcmp (*ut, "ff") == 0)
-        {
-          a.unet[n++] = "ff.net.0.proj";
-          a.unet[n++] = "ff.net.2";
-        }
-      else if (strcmp (*ut, "to_out") == 0)
-        a.unet[n++] = "to_out.0";
-      else
-        a.unet[n++] = *ut;
-    }
-  a.unet[n] = NULL;
-  a.text = o->text_targets ? o->text_targets : text_default;
-  if (!check_targets (a.unet, unet_valid, "UNet", err)
-      || (o->text_encoder && !check_targets (a.text, text_default, "text encoder", err)))
+  attach_ctx a = { .m = m, .err = err, .locon = o->conv_rank > 0 };
+  if (!prepare_targets (&a, o, err))
     return false;
   float alpha = o->alpha > 0 ? o->alpha : (float) o->rank;
   m->lora_dropout = o->dropout;
@@ -230,4 +240,74 @@ sd15_n_lora_params (const sd15_model *m)
     if (sets[i])
       n += sets[i]->ps->n_train;
   return n;
+}
+
+typedef struct {
+  attach_ctx a;
+  sd15_lora_name *items;
+  size_t n, cap;
+} names_ctx;
+
+static bool
+names_visit (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
+{
+  names_ctx *c = w->user;
+  if (slot != &mod->w)
+    return true;
+  int which = select_set (&c->a, mod->path, nm);
+  if (which == 0)
+    return true;
+  if (c->n == c->cap)
+    {
+      size_t cap = c->cap ? 2 * c->cap : 256;
+      sd15_lora_name *p = realloc (c->items, cap * sizeof *p);
+      if (p == NULL)
+        return le_fail (w->err, LE_ERR_MEMORY, "out of memory listing LoRA names");
+      c->items = p;
+      c->cap = cap;
+    }
+  sd15_lora_name *e = &c->items[c->n++];
+  memset (e, 0, sizeof *e);
+  e->text_encoder = which == 3;
+  e->conv = nm->ndim == 4;
+  e->out = nm->shape[0];
+  e->in = nm->shape[1];
+  e->kh = nm->ndim == 4 ? nm->shape[2] : 1;
+  e->kw = nm->ndim == 4 ? nm->shape[3] : 1;
+  sd15_kohya_name (e->kohya, sizeof e->kohya, e->text_encoder, mod->path);
+  snprintf (e->peft, sizeof e->peft, "%s.%s", e->text_encoder ? "text_encoder" : "unet",
+            mod->path);
+  return true;
+}
+
+bool
+sd15_lora_names (const sd15_config *cfg, const sd15_lora_options *o, sd15_lora_name **out,
+                 size_t *n, le_error *err)
+{
+  names_ctx c = { .a = { .err = err, .locon = o->conv_rank > 0 } };
+  if (!prepare_targets (&c.a, o, err))
+    return false;
+  sd15_model *m = calloc (1, sizeof *m);
+  if (m == NULL)
+    return le_fail (err, LE_ERR_MEMORY, "out of memory listing LoRA names");
+  m->cfg = *cfg;
+  m->text.layers = calloc ((size_t) cfg->clip_layers + 1, sizeof (clip_layer));
+  sd_walk w = { .visit = names_visit, .user = &c, .err = err };
+  bool ok = m->text.layers != NULL;
+  c.a.m = m;
+  ok = ok && sd_walk_model (m, SD15_LOAD_UNET, &w);
+  c.a.conv = true;
+  ok = ok && (o->conv_rank <= 0 || sd_walk_model (m, SD15_LOAD_UNET, &w));
+  c.a.conv = false;
+  ok = ok && (!o->text_encoder || sd_walk_model (m, SD15_LOAD_TEXT, &w));
+  free (m->text.layers);
+  free (m);
+  if (!ok)
+    {
+      free (c.items);
+      return false;
+    }
+  *out = c.items;
+  *n = c.n;
+  return true;
 }

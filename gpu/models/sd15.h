@@ -281,7 +281,10 @@ typedef struct {
   int rank;                         /* 4 */
   float alpha;                      /* rank */
   float dropout;                    /* 0 */
-  int conv_rank;                    /* > 0: LoCon on every 3x3 conv of the UNet's blocks */
+  int conv_rank;                    /* > 0: LoCon (kohya's conv_dim) on every 3x3 conv of
+                                     * the ResNet blocks and samplers; the ResNets'
+                                     * time_emb_proj and conv_shortcut then get a LoRA of
+                                     * `rank` too, as kohya does */
   float conv_alpha;                 /* conv_rank when 0 */
   bool text_encoder;                /* LoRA on the text encoder too */
   const char *const *text_targets;  /* default q_proj, k_proj, v_proj, out_proj, fc1, fc2 */
@@ -292,6 +295,16 @@ void sd15_lora_defaults (sd15_lora_options *o);
 /* Attaches adapters (A Kaiming-uniform from the seed, B zero); an unknown target is an
  * error that lists the valid ones. */
 bool sd15_lora_attach (sd15_model *m, const sd15_lora_options *o, le_error *err);
+/* The adapters O would attach to a model of CFG, without weights (for naming tests and
+ * inspecting full-size layouts): kohya and PEFT names, shapes. *OUT is malloc'd. */
+typedef struct {
+  char kohya[160];
+  char peft[160];
+  int64_t out, in, kh, kw;     /* the base module's weight */
+  bool text_encoder, conv;     /* conv: the base is a conv (1x1 proj or 3x3 LoCon) */
+} sd15_lora_name;
+bool sd15_lora_names (const sd15_config *cfg, const sd15_lora_options *o,
+                      sd15_lora_name **out, size_t *n, le_error *err);
 int sd15_lora_count (const sd15_model *m);
 const sd15_lora_entry *sd15_lora_at (const sd15_model *m, int i);
 /* kohya name of a diffusers module path: ("unet", "down_blocks.0.resnets.0.conv1") ->

@@ -5,6 +5,7 @@
  *   sd-dump forward MODEL INPUTS OUT   blocks, UNet, VAE, CLIP outputs; LoRA / LoCon
  *                                      values, forward and gradients
  *   sd-dump names OUT                  "diffusers ldm shape" of every tensor of full SD 1.5
+ *   sd-dump loranames OUT conv|plain   kohya and PEFT names of full SD 1.5's adapters
  */
 #include <math.h>
 #include <stdio.h>
@@ -109,6 +110,36 @@ cmd_names (const char *out)
         fprintf (fp, "%s%lld", d ? "," : "", (long long) names[i].shape[d]);
       fprintf (fp, " %d\n", names[i].ldm_conv1x1);
     }
+  fclose (fp);
+  free (names);
+  return 0;
+}
+
+/* kohya names for full SD 1.5: every UNet target, the text encoder, LoCon when CONV. */
+static int
+cmd_loranames (const char *out, bool conv)
+{
+  sd15_config c;
+  sd15_config_default (&c);
+  sd15_lora_options lo;
+  sd15_lora_defaults (&lo);
+  static const char *const targets[] = { "to_q", "to_k", "to_v", "to_out.0", "ff",
+                                         "proj_in", "proj_out", NULL };
+  lo.unet_targets = targets;
+  lo.text_encoder = true;
+  lo.conv_rank = conv ? 4 : 0;
+  sd15_lora_name *names;
+  size_t n;
+  le_error err = { 0 };
+  if (!sd15_lora_names (&c, &lo, &names, &n, &err))
+    {
+      fprintf (stderr, "%s\n", err.message);
+      return 1;
+    }
+  FILE *fp = fopen (out, "w");
+  for (size_t i = 0; i < n; i++)
+    fprintf (fp, "%s %s %lld %lld %lld\n", names[i].kohya, names[i].peft,
+             (long long) names[i].out, (long long) names[i].in, (long long) names[i].kh);
   fclose (fp);
   free (names);
   return 0;
@@ -306,6 +337,8 @@ main (int argc, char **argv)
 {
   if (argc == 3 && strcmp (argv[1], "names") == 0)
     return cmd_names (argv[2]);
+  if (argc == 4 && strcmp (argv[1], "loranames") == 0)
+    return cmd_loranames (argv[2], strcmp (argv[3], "conv") == 0);
   if (argc == 5 && strcmp (argv[1], "forward") == 0)
     return cmd_forward (argv[2], argv[3], argv[4]);
   fprintf (stderr, "usage: sd-dump forward MODEL INPUTS OUT | names OUT\n");
