@@ -38,8 +38,8 @@ describe_safetensors (const char *path, guint64 file_size)
   for (int i = 7; i >= 0; i--)
     header_len = header_len << 8 | bytes[i];
   if (header_len > HEADER_MAX || header_len > g_mapped_file_get_length (mapped) - 8)
-    return g_strdup_printf (_("%s is not a safetensors file (its header length %" G_GUINT64_FORMAT " does not fit the file)"),
-                            path, header_len);
+    return g_strdup_printf (_("%s is not a safetensors file (its header length %llu does not fit the file)"),
+                            path, (unsigned long long) header_len);
   if (!json_parser_load_from_data (parser, (const char *) bytes + 8, (gssize) header_len, &error)
       || !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return g_strdup_printf (_("%s has a broken safetensors header: %s"), path,
@@ -87,8 +87,8 @@ describe_folder (const char *path)
       gint64 layers = json_object_get_int_member_with_default (object, "num_hidden_layers", 0);
       gint64 hidden = json_object_get_int_member_with_default (object, "hidden_size", 0);
       const char *dtype = json_object_get_string_member_with_default (object, "torch_dtype", "?");
-      return g_strdup_printf (_("Hugging Face %s model · %" G_GINT64_FORMAT " layers · hidden size %" G_GINT64_FORMAT " · %s"),
-                              type, layers, hidden, dtype);
+      return g_strdup_printf (_("Hugging Face %s model · %lld layers · hidden size %lld · %s"),
+                              type, (long long) layers, (long long) hidden, dtype);
     }
   return g_strdup_printf (_("%s is a folder without config.json or model_index.json: not a model folder"),
                           path);

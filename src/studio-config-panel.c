@@ -553,13 +553,9 @@ make_row (StudioConfigPanel *self, const StudioConfigKey *key)
         GtkWidget *file_button = icon_button ("document-open-symbolic", _("Choose a file"));
         row->row = adw_action_row_new ();
         row->path_label = gtk_label_new (NULL);
-        /* Long paths wrap rather than vanish into an ellipsis in a narrow panel. */
-        gtk_label_set_wrap (GTK_LABEL (row->path_label), TRUE);
-        gtk_label_set_wrap_mode (GTK_LABEL (row->path_label), PANGO_WRAP_CHAR);
+        /* The file's name fits a narrow panel; the whole path is the tooltip. */
         gtk_label_set_max_width_chars (GTK_LABEL (row->path_label), 16);
-        gtk_label_set_lines (GTK_LABEL (row->path_label), 3);
-        gtk_label_set_ellipsize (GTK_LABEL (row->path_label), PANGO_ELLIPSIZE_START);
-        gtk_label_set_xalign (GTK_LABEL (row->path_label), 1);
+        gtk_label_set_ellipsize (GTK_LABEL (row->path_label), PANGO_ELLIPSIZE_MIDDLE);
         gtk_widget_add_css_class (row->path_label, "dim-label");
         adw_action_row_add_suffix (ADW_ACTION_ROW (row->row), row->path_label);
         if (is_folder_key (key))
@@ -677,14 +673,7 @@ update_row (StudioConfigPanel *self, KeyRow *row)
       break;
     case STUDIO_VALUE_PATH:
       {
-        g_autofree char *shown = NULL;
-        const char *base = self->config->base_dir;
-        if (value == NULL)
-          shown = g_strdup (_("not set"));
-        else if (base != NULL && g_str_has_prefix (value, base) && value[strlen (base)] == '/')
-          shown = g_strdup (value + strlen (base) + 1);
-        else
-          shown = g_strdup (value);
+        g_autofree char *shown = value != NULL ? g_path_get_basename (value) : g_strdup (_("not set"));
         gtk_label_set_text (GTK_LABEL (row->path_label), shown);
         gtk_widget_set_tooltip_text (row->path_label, value);
         break;
@@ -875,7 +864,7 @@ build_static_rows (StudioConfigPanel *self)
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (presets), _("Presets"));
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (presets),
-                                 _("Character, style, low VRAM or text LoRA: proven values to start from"));
+                                 _("Proven values for a character, a style, a small GPU or a text LoRA; every value stays editable below"));
   adw_preferences_group_add (self->preset_group, presets);
   for (const StudioConfigPreset *p = studio_config_presets (); p->id != NULL; p++)
     {

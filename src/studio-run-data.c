@@ -148,8 +148,9 @@ add_text_samples (GPtrArray *items, const char *path, gint64 step)
       item = g_new0 (StudioSampleItem, 1);
       item->step = step;
       item->path = g_strdup (path);
-      item->prompt = g_strndup (blocks[i], nl - blocks[i]);
-      item->text = g_strstrip (g_strdup (nl + 1));
+      /* What a barely trained model writes need not be UTF-8; show it anyway. */
+      item->prompt = g_utf8_make_valid (blocks[i], nl - blocks[i]);
+      item->text = g_strstrip (g_utf8_make_valid (nl + 1, -1));
       g_ptr_array_add (items, item);
     }
 }

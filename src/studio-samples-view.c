@@ -175,7 +175,7 @@ runs_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       studio_samples_view_select_run (self, first);
     }
   else
-    load_samples (self);
+    studio_samples_view_select_run (self, self->run_dir);
 }
 
 void
@@ -243,7 +243,7 @@ make_tile (StudioSamplesView *self, StudioSampleItem *item, GdkTexture *texture,
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *caption = gtk_label_new (item->prompt);
   g_autofree char *label = item->step >= 0
-    ? g_strdup_printf (_("Sample at step %" G_GINT64_FORMAT ": %s"), item->step, item->prompt)
+    ? g_strdup_printf (_("Sample at step %lld: %s"), (long long) item->step, item->prompt)
     : g_strdup_printf (_("Generated sample: %s"), item->prompt);
 
   gtk_label_set_wrap (GTK_LABEL (caption), TRUE);
@@ -333,7 +333,7 @@ build_gallery (StudioSamplesView *self)
 
       if (item->step != step)
         {
-          g_autofree char *title = g_strdup_printf (_("Step %" G_GINT64_FORMAT), item->step);
+          g_autofree char *title = g_strdup_printf (_("Step %lld"), (long long) item->step);
           step = item->step;
           flow = section (self, title);
           g_array_append_val (self->steps, step);
@@ -471,7 +471,7 @@ studio_samples_view_show_large (StudioSamplesView *self, guint index)
     return;
   item = g_ptr_array_index (self->items, index);
   gtk_picture_set_paintable (self->large_picture, g_ptr_array_index (self->textures, index));
-  caption = g_strdup_printf (_("Step %" G_GINT64_FORMAT " · %s"), item->step, item->prompt);
+  caption = g_strdup_printf (_("Step %lld · %s"), (long long) item->step, item->prompt);
   gtk_label_set_text (self->large_caption, caption);
   gtk_stack_set_visible_child_name (self->stack, "large");
 }
@@ -486,7 +486,7 @@ studio_samples_view_compare (StudioSamplesView *self, gint64 step_a, gint64 step
   clear_box (GTK_WIDGET (self->compare_grid));
   for (int c = 0; c < 2; c++)
     {
-      g_autofree char *title = g_strdup_printf (_("Step %" G_GINT64_FORMAT), steps[c]);
+      g_autofree char *title = g_strdup_printf (_("Step %lld"), (long long) steps[c]);
       GtkWidget *label = gtk_label_new (title);
       gtk_widget_add_css_class (label, "heading");
       gtk_grid_attach (self->compare_grid, label, c, 0, 1, 1);
@@ -730,7 +730,10 @@ add_generated (StudioSamplesView *self, const char *path, const char *prompt)
   item->prompt = g_strdup (prompt != NULL ? prompt : "");
   if (g_str_has_suffix (path, ".txt"))
     {
-      if (!g_file_get_contents (path, &item->text, NULL, NULL))
+      g_autofree char *raw = NULL;
+      if (g_file_get_contents (path, &raw, NULL, NULL))
+        item->text = g_utf8_make_valid (raw, -1);
+      else
         item->text = g_strdup (_("(the text file could not be read)"));
       g_ptr_array_add (self->generated_textures, NULL);
     }

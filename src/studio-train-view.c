@@ -414,8 +414,8 @@ on_engine_event (StudioEngineClient *engine, StudioEvent *event, StudioTrainView
     case STUDIO_EVENT_CHECKPOINT:
       if (ours)
         {
-          g_autofree char *text = g_strdup_printf (_("checkpoint saved at step %" G_GINT64_FORMAT ": %s"),
-                                                   json_object_get_int_member_with_default (o, "step", 0),
+          g_autofree char *text = g_strdup_printf (_("checkpoint saved at step %lld: %s"),
+                                                   (long long) json_object_get_int_member_with_default (o, "step", 0),
                                                    json_object_get_string_member_with_default (o, "path", ""));
           append_log (self, text);
         }
@@ -724,8 +724,9 @@ studio_train_view_show_run (StudioTrainView *self, const char *run_dir)
     {
       g_autofree char *name = g_path_get_basename (run_dir);
       g_autofree char *text = g_strdup_printf (_("Run %s"), name);
+      char *dir = g_strdup (run_dir);   /* RUN_DIR may be self->run_dir */
       g_free (self->run_dir);
-      self->run_dir = g_strdup (run_dir);
+      self->run_dir = dir;
       set_state_text (self, text);
     }
 }

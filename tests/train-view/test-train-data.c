@@ -180,8 +180,13 @@ test_text_samples (void)
   write_file (dir, "samples/step-000005.txt",
               "### Once upon\nOnce upon a time there was\n\n### The river\nThe river ran dry.\n\n");
   write_file (dir, "samples/step-000015.txt", "### Once upon\nOnce upon a star\n\n");
+  /* A barely trained model writes bytes that are not UTF-8. */
+  write_file (dir, "samples/step-000001.txt", "### The river\nThe river\xff\xfe ran\n\n");
   items = studio_run_list_samples (dir);
-  g_assert_cmpuint (items->len, ==, 3);
+  g_assert_cmpuint (items->len, ==, 4);
+  item = g_ptr_array_index (items, 3);
+  g_assert_true (g_utf8_validate (item->text, -1, NULL));
+  g_assert_true (g_str_has_prefix (item->text, "The river"));
   item = g_ptr_array_index (items, 0);
   g_assert_cmpint (item->step, ==, 15);
   g_assert_cmpstr (item->prompt, ==, "Once upon");

@@ -784,6 +784,14 @@ test_real_engine_text_run (void)
     g_assert_cmpstr (item->prompt, ==, "The river");
     g_assert_nonnull (item->text);
     g_assert_true (g_str_has_prefix (item->text, "The river"));
+    g_assert_true (g_utf8_validate (item->text, -1, NULL));
+  }
+  /* The run that just finished is the one shown, with its actions available. */
+  g_assert_cmpstr (studio_samples_view_get_run (f.samples), ==, studio_train_view_get_run_dir (f.train));
+  {
+    g_autofree char *name = g_path_get_basename (studio_train_view_get_run_dir (f.train));
+    g_assert_cmpstr (label_text (f.samples, "run_title"), ==, name);
+    g_assert_true (gtk_widget_get_sensitive (template_child (f.samples, "export_button")));
   }
   settle (300);
   save_screenshot (GTK_WIDGET (f.window), "samples-text.png");
