@@ -470,6 +470,49 @@ test_thumbnail_cancel (void)
   g_assert_cmpuint (studio_thumbnail_loader_get_n_decoded (loader), ==, 0);
 }
 
+static GPtrArray *completion_order;
+
+static void
+order_cb (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GdkTexture *texture = studio_thumbnail_loader_load_finish (STUDIO_THUMBNAIL_LOADER (source), result, NULL);
+  g_assert_nonnull (texture);
+  g_object_unref (texture);
+  g_ptr_array_add (completion_order, data);
+}
+
+/* Newest request first: after a scroll, the cells on screen come before the ones
+ * scrolled past. With one worker and five requests made at once, at most one of the
+ * first two can be done before the fifth (the one a worker took before the others
+ * arrived); first-in-first-out would finish both before it. */
+static void
+test_thumbnail_newest_first (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *cache = g_build_filename (dir, "cache", NULL);
+  g_autoptr (StudioThumbnailLoader) loader = studio_thumbnail_loader_new (cache, 1, 10);
+  guint before_fifth = 0;
+
+  completion_order = g_ptr_array_new ();
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/img-%u.png", dir, i);
+      write_png (path, 600, 600, 0x10000000u * i + 0xff);
+    }
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/img-%u.png", dir, i);
+      studio_thumbnail_loader_load (loader, path, 64, NULL, order_cb, GUINT_TO_POINTER (i + 1));
+    }
+  while (completion_order->len < 5)
+    g_main_context_iteration (NULL, TRUE);
+  for (guint i = 0; i < 5 && GPOINTER_TO_UINT (completion_order->pdata[i]) != 5; i++)
+    if (GPOINTER_TO_UINT (completion_order->pdata[i]) <= 2)
+      before_fifth++;
+  g_assert_cmpuint (before_fifth, <=, 1);
+  g_ptr_array_unref (completion_order);
+}
+
 static void
 test_health (void)
 {
@@ -621,6 +664,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset-view/import/missing-folder", test_import_missing_folder);
   g_test_add_func ("/dataset-view/thumbnails/cache", test_thumbnail_cache);
   g_test_add_func ("/dataset-view/thumbnails/cancel", test_thumbnail_cancel);
+  g_test_add_func ("/dataset-view/thumbnails/newest-first", test_thumbnail_newest_first);
   g_test_add_func ("/dataset-view/health/numbers", test_health);
   g_test_add_func ("/dataset-view/health/content-hash", test_content_hash);
   g_test_add_func ("/dataset-view/stores/round-trip", test_store_round_trip);
