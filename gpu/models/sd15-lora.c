@@ -48,7 +48,7 @@ typedef struct {
 } attach_ctx;
 
 static bool
-add_entry (sd15_model *m, lora_linear *l, sd_module *mod, bool text, bool conv,
+add_entry (sd15_model *m, lora_set *set, lora_linear *l, sd_module *mod, bool text, bool conv,
            le_error *err)
 {
   if (m->n_loras == m->cap_loras)
@@ -63,6 +63,7 @@ add_entry (sd15_model *m, lora_linear *l, sd_module *mod, bool text, bool conv,
   sd15_lora_entry *e = &m->loras[m->n_loras++];
   memset (e, 0, sizeof *e);
   e->lora = l;
+  e->set = set;
   e->module = mod;
   e->text_encoder = text;
   e->conv = conv;
@@ -118,7 +119,7 @@ attach_visit (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
     return false;
   mod->lora = l;
   mod->lora_dropout = set->dropout;
-  return add_entry (m, l, mod, text, t->ndim == 4, w->err);
+  return add_entry (m, set, l, mod, text, t->ndim == 4, w->err);
 }
 
 static bool

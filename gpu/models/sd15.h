@@ -164,11 +164,14 @@ typedef struct {
 /* One LoRA of the model, with both names it is saved under. */
 typedef struct {
   lora_linear *lora;
+  lora_set *set;                /* the set it lives in (lora_tensor_to_host, its alpha) */
   sd_module *module;
   char kohya[160];              /* "lora_unet_down_blocks_0_..._attn1_to_q" */
   char peft[160];               /* "unet.down_blocks.0....attn1.to_q" (= lora->name) */
   bool text_encoder;
-  bool conv;                    /* LoCon: A is (r, in, kh, kw), B is (out, r, 1, 1) */
+  bool conv;                    /* the base is a conv (1x1 proj/shortcut or 3x3 LoCon):
+                                 * kohya files store A as (r, in, kh, kw) and B as
+                                 * (out, r, 1, 1); in memory they are (r, in*kh*kw), (out, r) */
   int64_t kh, kw;
 } sd15_lora_entry;
 

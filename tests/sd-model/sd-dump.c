@@ -234,8 +234,7 @@ cmd_forward (const char *model_path, const char *inputs, const char *out_path)
   for (int i = 0; ok && i < sd15_lora_count (m); i++)
     {
       const sd15_lora_entry *e = sd15_lora_at (m, i);
-      lora_set *set = e->text_encoder ? m->lora_text
-                      : e->conv && e->kh == 3 ? m->lora_conv : m->lora_unet;
+      lora_set *set = e->set;
       int64_t na = e->lora->a->numel, nb = e->lora->b->numel;
       float *a = malloc ((size_t) na * sizeof *a), *b = malloc ((size_t) nb * sizeof *b);
       fill_b (b, nb, i);

@@ -140,6 +140,8 @@ test_layouts (void)
     {
       const sd15_lora_entry *e = sd15_lora_at (md, i);
       e->text_encoder ? n_te++ : n_unet++;
+      if (e->set != (e->text_encoder ? md->lora_text : md->lora_unet))
+        n_unet = -1000;
       if (strcmp (e->kohya, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q") == 0
           && strcmp (e->peft, "unet.down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q") == 0)
         kohya = true;
