@@ -1,6 +1,7 @@
 #!/bin/sh
 # standin-crash.sh: a stand-in for `lora-engine serve` that dies in the middle of a run
-# (after a checkpoint, as an engine killed for memory would), exit status 137.
+# (after a checkpoint and an out-of-memory error, as an engine killed for memory would),
+# exit status 137.
 field () { printf '%s' "$1" | sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p"; }
 echo '{"event":"hello","protocol":"1.0","engine":"standin-crash","devices":[]}'
 while IFS= read -r line; do
@@ -14,6 +15,7 @@ while IFS= read -r line; do
     done
     mkdir -p "$out/checkpoints/step-000005"
     echo "{\"event\":\"checkpoint\",\"id\":\"$id\",\"step\":5,\"path\":\"$out/checkpoints/step-000005\"}"
+    echo "{\"event\":\"error\",\"id\":\"$id\",\"code\":\"out-of-memory\",\"message\":\"out of device memory at step 6\"}"
     echo "allocating 9.5 GiB for activations" >&2
     echo "fatal: cudaMalloc failed: out of memory" >&2
     exit 137

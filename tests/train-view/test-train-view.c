@@ -412,6 +412,25 @@ action_enabled (gpointer widget, const char *name)
   return gtk_widget_get_sensitive (template_child (widget, button));
 }
 
+static AdwMessageDialog *
+find_message_dialog (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();   /* owned by GTK */
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
+      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return ADW_MESSAGE_DIALOG (w);
+    }
+  return NULL;
+}
+
+static gboolean
+has_message_dialog (gpointer data)
+{
+  return find_message_dialog () != NULL;
+}
+
 static void
 test_standin_run (void)
 {
@@ -479,8 +498,16 @@ test_standin_run (void)
   st.text = "Training";
   g_assert_true (wait_until (state_is, &st, 5000));
 
-  /* Stop (saving a checkpoint) ends the run; the config was left alone. */
-  studio_train_view_stop (f.train, TRUE);
+  /* Stop asks whether to save a checkpoint, then ends the run; the config was left alone. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.train), "train.stop", NULL));
+  g_assert_true (wait_until (has_message_dialog, NULL, 5000));
+  {
+    AdwMessageDialog *dialog = find_message_dialog ();
+    g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Stop Training?");
+    g_assert_true (adw_message_dialog_has_response (dialog, "discard"));
+    g_signal_emit_by_name (dialog, "response", "save");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
   g_assert_true (wait_until (not_training, f.train, 5000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training stopped");
   g_assert_null (studio_train_view_get_error (f.train));
@@ -526,6 +553,11 @@ test_standin_crash (void)
   g_assert_nonnull (strstr (studio_train_view_get_error (f.train), "137"));
   g_assert_nonnull (strstr (studio_train_view_get_error_log (f.train), "cudaMalloc failed: out of memory"));
   g_assert_true (studio_train_view_get_resume_offered (f.train));
+  /* The out-of-memory error opened the article's advice for it. */
+  g_assert_true (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
+                                                       STUDIO_ADVICE_OUT_OF_MEMORY));
+  g_assert_false (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
+                                                        STUDIO_ADVICE_OVERFITTING));
   g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (template_child (f.train, "error_revealer"))));
   g_assert_true (gtk_widget_get_visible (template_child (f.train, "offer_resume_button")));
   g_assert_cmpuint (studio_loss_plot_get_n_points (studio_train_view_get_loss_plot (f.train)), ==, 5);
@@ -589,36 +621,10 @@ test_standin_garbage (void)
   fixture_close (&f);
 }
 
-/* Closing the window during a run asks, then ends the engine cleanly. */
-static void
-on_dialog_shown (GtkWidget *dialog, gpointer data)
-{
-  *(GtkWidget **) data = dialog;
-}
-
 static gboolean
 file_exists (gpointer data)
 {
   return g_file_test (data, G_FILE_TEST_EXISTS);
-}
-
-static AdwMessageDialog *
-find_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();   /* owned by GTK */
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GObject) w = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_MESSAGE_DIALOG (w) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return ADW_MESSAGE_DIALOG (w);
-    }
-  return NULL;
-}
-
-static gboolean
-has_message_dialog (gpointer data)
-{
-  return find_message_dialog () != NULL;
 }
 
 static gboolean
@@ -627,6 +633,7 @@ window_gone (gpointer data)
   return *(GtkWindow **) data == NULL;
 }
 
+/* Closing the window during a run asks, then ends the engine cleanly. */
 static void
 test_close_while_training (void)
 {
@@ -637,7 +644,6 @@ test_close_while_training (void)
   AdwMessageDialog *dialog;
   PointCount pc;
 
-  (void) on_dialog_shown;
   use_engine (engine);
   g_setenv ("STANDIN_HOLD", "1", TRUE);
   g_setenv ("STANDIN_MARKER", marker, TRUE);
