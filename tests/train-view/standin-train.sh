@@ -2,7 +2,7 @@
 # standin-train.sh: a stand-in for `lora-engine serve` that trains nothing: hello, then
 # for `train` a state, STANDIN_STEPS progress events (default 100), a sample and a
 # checkpoint in the config's output_dir, and done; with STANDIN_HOLD=1 it waits after
-# half the steps for stop (done "stopped"). `sample` copies STANDIN_SAMPLE_PNG to `out`.
+# half the steps for stop (done "stopped"); STANDIN_FLAT=1 makes a loss that does not fall. `sample` copies STANDIN_SAMPLE_PNG to `out`.
 # On shutdown or end of input it touches STANDIN_MARKER (a clean exit) and exits 0.
 steps=${STANDIN_STEPS:-100}
 field () { printf '%s' "$1" | sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p"; }
@@ -18,6 +18,7 @@ run_steps () {
   i=$from
   while [ "$i" -le "$to" ]; do
     loss=$(awk "BEGIN { printf \"%.4f\", 1.0 / (1 + $i * 0.05) + ($i % 7) * 0.01 }")
+    [ "$STANDIN_FLAT" = 1 ] && loss=$(awk "BEGIN { printf \"%.4f\", 0.5 + ($i % 3) * 0.01 }")
     lr=$(awk "BEGIN { printf \"%.6f\", 0.0001 * (1 - $i / ($steps + 1)) }")
     echo "{\"event\":\"progress\",\"id\":\"$train_id\",\"step\":$i,\"total\":$steps,\"epoch\":$(( (i - 1) / 10 + 1 )),\"loss\":$loss,\"lr\":$lr,\"it_s\":2.5,\"eta_s\":$(( steps - i )),\"elapsed_s\":$i,\"memory_used\":524288000,\"memory_total\":8589934592,\"device\":\"cuda:0\"}"
     i=$(( i + 1 ))

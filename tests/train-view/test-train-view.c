@@ -577,6 +577,21 @@ test_standin_crash (void)
   g_assert_null (studio_train_view_get_error (f.train));
   g_assert_true (wait_until (not_training, f.train, 15000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training finished");
+  /* That run's loss fell: no advice about convergence. */
+  g_assert_false (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
+                                                        STUDIO_ADVICE_NOT_CONVERGING));
+
+  /* A run whose loss stays flat opens the advice for it (higher rank, more epochs). */
+  studio_train_view_shutdown (f.train, NULL, NULL);   /* a new engine sees the new env */
+  g_assert_true (wait_until (engine_gone, f.train, 10000));
+  g_setenv ("STANDIN_FLAT", "1", TRUE);
+  g_assert_true (studio_train_view_start (f.train, &error));
+  g_assert_no_error (error);
+  g_assert_true (wait_until (not_training, f.train, 15000));
+  g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training finished");
+  g_assert_true (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
+                                                       STUDIO_ADVICE_NOT_CONVERGING));
+  g_unsetenv ("STANDIN_FLAT");
   {
     GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (template_child (f.train, "log_view")));
     GtkTextIter start, end;
