@@ -185,11 +185,19 @@ open_component (const char *folder, const char *sub, const char *name, le_error 
                sub);
       return NULL;
     }
-  snprintf (path, sizeof path, "%s/%s.safetensors.index.json", dir, name);
-  if (stat (path, &st) != 0)
-    snprintf (path, sizeof path, "%s/%s.safetensors", dir, name);
-  if (stat (path, &st) != 0)
+  /* plain, sharded, then the fp16 variant diffusers downloads with variant="fp16" */
+  static const char *const forms[] = { "%s/%s.safetensors.index.json", "%s/%s.safetensors",
+                                       "%s/%s.fp16.safetensors.index.json",
+                                       "%s/%s.fp16.safetensors" };
+  bool found = false;
+  for (size_t i = 0; i < sizeof forms / sizeof *forms && !found; i++)
     {
+      snprintf (path, sizeof path, forms[i], dir, name);
+      found = stat (path, &st) == 0;
+    }
+  if (!found)
+    {
+      snprintf (path, sizeof path, "%s/%s.safetensors", dir, name);
       char bin[1200];
       snprintf (bin, sizeof bin, "%s/%s.bin", dir, name);
       if (stat (bin, &st) == 0)

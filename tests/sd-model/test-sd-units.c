@@ -451,6 +451,17 @@ test_bad_folders (void)
   refused ("a text encoder that is not CLIP ViT-L/14's kind", d, SD15_LOAD_ALL, "quick_gelu",
            NULL);
 
+  /* diffusers' fp16 variant file names load like the plain ones */
+  char cmd[2000];
+  snprintf (cmd, sizeof cmd, "cp -r '%s/d' '%s/v' && cd '%s/v' && "
+            "mv unet/diffusion_pytorch_model.safetensors unet/diffusion_pytorch_model.fp16.safetensors && "
+            "mv text_encoder/model.safetensors text_encoder/model.fp16.safetensors", tmp, tmp, tmp);
+  snprintf (d, sizeof d, "%s/v", tmp);
+  le_error e1;
+  sd15_model *mv = system (cmd) == 0 ? load (d, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &e1) : NULL;
+  ok (mv != NULL, "a diffusers folder with .fp16.safetensors variant files loads");
+  sd15_model_free (mv);
+
   /* what a file is, by its names */
   static const char *const kohya[] = { "lora_unet_down_blocks_0_x.lora_down.weight", NULL };
   static const char *const peft[] = { "unet.down_blocks.0.x.lora_A.weight", NULL };
