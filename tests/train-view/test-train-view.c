@@ -968,7 +968,7 @@ test_samples_view (void)
   StudioProject *project = demo_project ("samples");
   g_autofree char *engine = standin ("standin-train.sh");
   g_autofree char *png = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset",
-                                           "shape-02-blue-square.png", NULL);
+                                           "shape-02-purple-square.png", NULL);
   g_autofree char *export_dir = g_build_filename (tmp_root, "webui-models-Lora", NULL);
   g_autoptr (GError) error = NULL;
   GPtrArray *items;
@@ -1040,7 +1040,7 @@ test_samples_view (void)
   use_engine (engine);
   g_setenv ("STANDIN_SAMPLE_PNG", png, TRUE);
   {
-    g_autofree char *id = studio_samples_view_generate (f.samples, "a blue square", "blurry", 7, 1.2,
+    g_autofree char *id = studio_samples_view_generate (f.samples, "a purple square", "blurry", 7, 1.2,
                                                         NULL, &error);
     g_assert_no_error (error);
     g_assert_nonnull (id);
@@ -1048,8 +1048,18 @@ test_samples_view (void)
   gc.view = f.samples;
   gc.n = 1;
   g_assert_true (wait_until (has_generated, &gc, 10000));
-  g_assert_cmpstr (((StudioSampleItem *) g_ptr_array_index (studio_samples_view_get_generated (f.samples), 0))->prompt,
-                   ==, "a blue square");
+  {
+    StudioSampleItem *item = g_ptr_array_index (studio_samples_view_get_generated (f.samples), 0);
+    g_autoptr (GdkTexture) texture = NULL;
+    g_autofree char *run_samples = g_build_filename (studio_samples_view_get_run (f.samples), "samples", NULL);
+
+    g_assert_cmpstr (item->prompt, ==, "a purple square");
+    /* Drawn into the selected run's samples folder, and a picture that loads. */
+    g_assert_true (g_str_has_prefix (item->path, run_samples));
+    texture = gdk_texture_new_from_filename (item->path, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (texture);
+  }
   settle (300);
   save_screenshot (GTK_WIDGET (f.window), "samples-generated.png");
   fixture_close (&f);
