@@ -864,7 +864,7 @@ build_static_rows (StudioConfigPanel *self)
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (presets), _("Presets"));
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (presets),
-                                 _("Proven values for a character, a style, a small GPU or a text LoRA; every value stays editable below"));
+                                 _("Character, style, low VRAM or text LoRA: proven values to start from"));
   adw_preferences_group_add (self->preset_group, presets);
   for (const StudioConfigPreset *p = studio_config_presets (); p->id != NULL; p++)
     {
