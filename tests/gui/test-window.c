@@ -244,7 +244,8 @@ test_demo_project (void)
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-dataset", NULL);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "dataset");
 
-  /* The copy is the project and nothing else (no build leftovers). */
+  /* The copy is the project and nothing else (no build leftovers): its config, its
+   * dataset and the tiny base model the build wrote, so the demo trains as it is. */
   {
     g_autofree char *demo_dir = g_path_get_dirname (user_config);
     g_autoptr (GDir) dir = g_dir_open (demo_dir, 0, NULL);
@@ -254,10 +255,14 @@ test_demo_project (void)
     g_assert_nonnull (dir);
     while ((name = g_dir_read_name (dir)) != NULL)
       {
-        g_assert_true (g_str_equal (name, "config.yaml") || g_str_equal (name, "dataset"));
+        g_assert_true (g_str_equal (name, "config.yaml") || g_str_equal (name, "dataset")
+                       || g_str_equal (name, "models"));
         n++;
       }
-    g_assert_cmpuint (n, ==, 2);
+    g_assert_cmpuint (n, ==, 3);
+    g_autofree char *model_index = g_build_filename (demo_dir, "models", "sd15-tiny",
+                                                     "model_index.json", NULL);
+    g_assert_true (g_file_test (model_index, G_FILE_TEST_IS_REGULAR));
   }
   close_all_windows ();
 
