@@ -181,8 +181,10 @@ inspect_file (Inspection *in, const char *path, GError **error)
       for (size_t i = 0; i < st_count (f) && !vae; i++)
         vae = g_str_has_prefix (st_at (f, i)->name, "first_stage_model.");
       const st_tensor *t = st_find (f, "model.diffusion_model.input_blocks.0.0.weight");
-      in->summary = g_strdup_printf ("%s%s, weights in %s", title, vae ? "" : " without VAE",
-                                     t ? st_dtype_name (t->dtype) : "?");
+      in->summary = in->trainable
+                    ? g_strdup_printf ("%s%s, weights in %s", title, vae ? "" : " without VAE",
+                                       t ? st_dtype_name (t->dtype) : "?")
+                    : g_strdup (title);
       in->trainable = in->trainable && vae;
       detail_str (in, "vae", vae ? "yes" : "no");
     }

@@ -641,10 +641,18 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   if (!sd15_lora_attach (r->model, &lo, &e))
     goto bad;
   r->model->checkpointing = o->gradient_checkpointing;
+  int used = 0;
+  for (int b = 0; b < r->n_buckets; b++)
+    for (int64_t i = 0; i < r->n_images; i++)
+      if (r->images[i].bucket == b)
+        {
+          used++;
+          break;
+        }
   char msg[600];
-  snprintf (msg, sizeof msg, "%lld images (%d bucket%s), %lld frozen and %lld LoRA "
-            "parameters in %d adapters on %s", (long long) r->n_images, r->n_buckets,
-            r->n_buckets == 1 ? "" : "s", (long long) sd15_n_base_params (r->model),
+  snprintf (msg, sizeof msg, "%lld images in %d of %d size bucket%s, %lld frozen and %lld "
+            "LoRA parameters in %d adapters on %s", (long long) r->n_images, used,
+            r->n_buckets, r->n_buckets == 1 ? "" : "s", (long long) sd15_n_base_params (r->model),
             (long long) sd15_n_lora_params (r->model), sd15_lora_count (r->model), r->be->name);
   hooks->log (hooks->user, "info", msg);
   return r;

@@ -7,6 +7,7 @@
  *
  * Usage: test-sd-train [--names-only OUT_DIR]: with --names-only, only the full-size name
  * list is written (to OUT_DIR/kohya-names-full.txt) for sd_names_reference.py. */
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -328,6 +329,107 @@ test_training (const char *model, const char *tmp)
   recorder_clear (&rec);
 }
 
+/* LoCon and text encoder adapters: kohya shapes (r, in, 3, 3) / (out, r, 1, 1), lora_te_
+ * names, and a file with them loads back into a model shaped after it */
+static void
+test_locon_file (const char *model, const char *tmp)
+{
+  le_error err = { 0 };
+  sd15_model *m = sd15_model_load (model, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &backend_cpu, &err);
+  sd15_lora_options lo;
+  sd15_lora_defaults (&lo);
+  lo.conv_rank = 2;
+  lo.conv_alpha = 1;
+  lo.text_encoder = true;
+  bool attached = m && sd15_lora_attach (m, &lo, &err);
+  g_autofree char *path = g_build_filename (tmp, "locon.safetensors", NULL);
+  /* give every B a value so the round trip is not of zeros */
+  for (int i = 0; attached && i < sd15_lora_count (m); i++)
+    {
+      const sd15_lora_entry *e = sd15_lora_at (m, i);
+      float *b = g_new (float, e->lora->b->numel);
+      for (int64_t k = 0; k < e->lora->b->numel; k++)
+        b[k] = (float) ((i * 31 + k) % 17) * 0.01f;
+      backend_cpu.copy_h2d (e->lora->b->data, b, (size_t) e->lora->b->numel * 4);
+      g_free (b);
+    }
+  bool saved = attached && kohya_save (m, path, false, NULL, 0, &err);
+  ok (saved, "a LoRA with LoCon and text encoder adapters saves %s", saved ? "" : err.message);
+  if (!saved)
+    {
+      sd15_model_free (m);
+      return;
+    }
+  st_file *f = st_open (path, &err);
+  const st_tensor *cd = st_find (f, "lora_unet_down_blocks_0_resnets_0_conv1.lora_down.weight");
+  const st_tensor *cu = st_find (f, "lora_unet_down_blocks_0_resnets_0_conv1.lora_up.weight");
+  const st_tensor *ca = st_find (f, "lora_unet_down_blocks_0_resnets_0_conv1.alpha");
+  const st_tensor *te = st_find (f, "lora_te_text_model_encoder_layers_0_self_attn_q_proj.lora_down.weight");
+  float alpha = 0;
+  if (ca)
+    st_to_f32 (ca, &alpha, 1, &err);
+  ok (cd && cu && cd->ndim == 4 && cd->shape[0] == 2 && cd->shape[2] == 3 && cd->shape[3] == 3
+      && cu->ndim == 4 && cu->shape[1] == 2 && cu->shape[2] == 1 && cu->shape[3] == 1
+      && alpha == 1.0f, "LoCon tensors: down (r, in, 3, 3), up (out, r, 1, 1), alpha 1");
+  ok (te && te->ndim == 2 && te->shape[0] == lo.rank,
+      "text encoder adapters are named lora_te_text_model_encoder_layers_N_...");
+  sd15_model *back = sd15_model_load (model, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &backend_cpu, &err);
+  bool loaded = back && kohya_load (back, path, 1.0f, &err);
+  int same = 0, total = 0;
+  for (int i = 0; loaded && i < sd15_lora_count (m); i++)
+    {
+      const sd15_lora_entry *e = sd15_lora_at (m, i);
+      for (int j = 0; j < sd15_lora_count (back); j++)
+        {
+          const sd15_lora_entry *b = sd15_lora_at (back, j);
+          if (strcmp (b->kohya, e->kohya) != 0)
+            continue;
+          total++;
+          same += b->lora->b->numel == e->lora->b->numel && fabsf (b->lora->scale - e->lora->scale) < 1e-6f
+                  && memcmp (b->lora->b->data, e->lora->b->data, (size_t) e->lora->b->numel * 4) == 0
+                  && memcmp (b->lora->a->data, e->lora->a->data, (size_t) e->lora->a->numel * 4) == 0;
+        }
+    }
+  ok (loaded && total == sd15_lora_count (m) && same == total,
+      "loaded back: %d of %d adapters equal in values and scale %s", same, sd15_lora_count (m),
+      loaded ? "" : err.message);
+  st_close (f);
+  sd15_model_free (back);
+  sd15_model_free (m);
+}
+
+/* enable_bucket: a wide image goes to a wide bucket; a batch with both trains */
+static void
+test_buckets (const char *model, const char *tmp)
+{
+  g_autofree char *wide = g_build_filename (tmp, "wide.png", NULL);
+  GdkPixbuf *pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 256, 96);
+  gdk_pixbuf_fill (pb, 0x3080c0ff);
+  gdk_pixbuf_save (pb, wide, "png", NULL, NULL);
+  g_object_unref (pb);
+  sd_train_item items[2] = { { paths->pdata[0], "a square" }, { wide, "a wide one" } };
+  g_autofree char *out = g_build_filename (tmp, "run-bucket", NULL);
+  sd_lora_options o;
+  base_options (&o, model, out, items, 2);
+  o.enable_bucket = true;
+  o.resolution = 64;
+  o.train.batch_size = 2;
+  o.train.max_train_steps = 1;
+  recorder rec;
+  le_run_hooks hooks = hooks_for (&rec);
+  le_error err = { 0 };
+  sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
+  ok (r != NULL && strstr (rec.log->str, "in 2 of ") != NULL,
+      "enable_bucket puts a 256x96 image and a square one in 2 buckets %s", rec.errors->str);
+  le_trainer_result res;
+  memset (&res, 0, sizeof res);
+  le_run_status st = r ? sd_lora_train (r, &hooks, &res, &err) : LE_RUN_FAILED;
+  ok (st == LE_RUN_COMPLETED && res.steps_done == 1 && isfinite (res.last_loss),
+      "a batch spanning two buckets trains (loss %g) %s", res.last_loss, rec.errors->str);
+  sd_lora_free (r);
+  recorder_clear (&rec);
+}
+
 /* cache_latents: disk keeps one file per image under output_dir/cache and reads it back */
 static void
 test_disk_cache (const char *model, const char *tmp)
@@ -539,6 +641,8 @@ main (int argc, char **argv)
     {
       test_training (model, tmp);
       test_disk_cache (model, tmp);
+      test_locon_file (model, tmp);
+      test_buckets (model, tmp);
       test_bad_image (model, tmp);
       test_bad_models (tmp);
     }
