@@ -68,7 +68,17 @@ cpu_as_f32 (const void *src, le_dtype dt, size_t n, int slot)
  * workers spinning after each parallel region, which starves OpenBLAS's pthreads (one
  * measurement on 2 cores: a LLaMA layer step 4.9 s instead of 0.27 s). So OpenBLAS runs
  * single-threaded and every product is split over the OpenMP threads instead, by rows of
- * C or, when C is wide and short (LoRA's rank-r products), by columns. */
+ * C or, when C is wide and short (LoRA's rank-r products), by columns.
+ *
+ * Products under SGEMM_SPLIT_MIN multiply-adds (~0.1 ms on one core, e.g. LoRA's rank-8
+ * products of a 1024-token batch) run on the calling thread: waking the team costs more
+ * than it saves. Larger ones are cut into up to 2 pieces per thread of at least
+ * SGEMM_PIECE_MIN rows (or columns), taken dynamically, so that when the machine is busy
+ * and one thread is descheduled the others take its share instead of waiting at the end
+ * of the region; each piece re-packs the other operand, hence the minimum size. */
+#define SGEMM_SPLIT_MIN ((double) (1 << 23))
+#define SGEMM_PIECE_MIN 64
+
 void
 cpu_sgemm (bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const float *a,
            int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc)
@@ -81,25 +91,30 @@ cpu_sgemm (bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, const
     }
   CBLAS_TRANSPOSE opa = ta ? CblasTrans : CblasNoTrans, opb = tb ? CblasTrans : CblasNoTrans;
   int threads = omp_in_parallel () ? 1 : omp_get_max_threads ();
-  if (threads <= 1 || (double) m * (double) n * (double) k < 262144.0)
+  bool by_rows = m >= n;
+  int64_t len = by_rows ? m : n;
+  int64_t pieces = len / SGEMM_PIECE_MIN;
+  if (pieces > 2 * threads)
+    pieces = 2 * threads;
+  if (threads <= 1 || pieces < 2 || (double) m * (double) n * (double) k < SGEMM_SPLIT_MIN)
     {
       cblas_sgemm (CblasRowMajor, opa, opb, (int) m, (int) n, (int) k, alpha, a, (int) lda,
                    b, (int) ldb, beta, c, (int) ldc);
       return;
     }
-  bool by_rows = m >= n;
-#pragma omp parallel num_threads (threads)
-  {
-    int t = omp_get_thread_num (), nt = omp_get_num_threads ();
-    int64_t len = by_rows ? m : n, lo = len * t / nt, hi = len * (t + 1) / nt;
-    if (hi > lo && by_rows)
-      cblas_sgemm (CblasRowMajor, opa, opb, (int) (hi - lo), (int) n, (int) k, alpha,
-                   ta ? a + lo : a + lo * lda, (int) lda, b, (int) ldb, beta, c + lo * ldc,
-                   (int) ldc);
-    else if (hi > lo)
-      cblas_sgemm (CblasRowMajor, opa, opb, (int) m, (int) (hi - lo), (int) k, alpha, a,
-                   (int) lda, tb ? b + lo * ldb : b + lo, (int) ldb, beta, c + lo, (int) ldc);
-  }
+#pragma omp parallel for schedule(dynamic, 1) num_threads (threads)
+  for (int64_t p = 0; p < pieces; p++)
+    {
+      int64_t lo = len * p / pieces, hi = len * (p + 1) / pieces;
+      if (by_rows)
+        cblas_sgemm (CblasRowMajor, opa, opb, (int) (hi - lo), (int) n, (int) k, alpha,
+                     ta ? a + lo : a + lo * lda, (int) lda, b, (int) ldb, beta,
+                     c + lo * ldc, (int) ldc);
+      else
+        cblas_sgemm (CblasRowMajor, opa, opb, (int) m, (int) (hi - lo), (int) k, alpha, a,
+                     (int) lda, tb ? b + lo * ldb : b + lo, (int) ldb, beta, c + lo,
+                     (int) ldc);
+    }
 }
 
 void

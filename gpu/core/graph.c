@@ -35,11 +35,12 @@ arena_alloc_dev (arena *a, size_t bytes, le_error *err)
   bytes = (bytes + DEV_ALIGN - 1) / DEV_ALIGN * DEV_ALIGN;
   if (bytes == 0)
     bytes = DEV_ALIGN;
-  for (int i = 0; i < a->n_chunks; i++)
+  /* bump the current chunk, else the next one with room (a rewound arena re-fills its
+   * chunks in order; the tail a chunk cannot use stays unused, as in the first step) */
+  for (; a->cur < a->n_chunks; a->cur++)
     {
-      /* only the last chunk with room is bumped; earlier chunks are full or skipped */
-      struct arena_chunk *c = &a->chunks[i];
-      if (i == a->n_chunks - 1 && c->used + bytes <= c->size)
+      struct arena_chunk *c = &a->chunks[a->cur];
+      if (c->used + bytes <= c->size)
         {
           void *p = c->base + c->used;
           c->used += bytes;
@@ -64,6 +65,7 @@ arena_alloc_dev (arena *a, size_t bytes, le_error *err)
       le_fail (err, LE_ERR_MEMORY, "out of memory growing the arena's chunk list");
       return NULL;
     }
+  a->cur = a->n_chunks - 1;
   return arena_alloc_dev (a, bytes, err);
 }
 
@@ -103,11 +105,12 @@ arena_owns (const arena *a, const void *p)
   return false;
 }
 
-/* Forget everything allocated; several device chunks become one of the peak size. */
+/* Forget everything allocated; on a GPU several chunks become one of the peak size (see
+ * graph.h for why the CPU keeps them). */
 static void
 arena_rewind (arena *a)
 {
-  if (a->n_chunks > 1)
+  if (a->n_chunks > 1 && a->be->device != LE_CPU)
     {
       for (int i = 0; i < a->n_chunks; i++)
         a->be->free (a->chunks[i].base);
@@ -122,6 +125,7 @@ arena_rewind (arena *a)
   for (int i = 0; i < a->n_host; i++)
     a->host[i].used = 0;
   a->used = 0;
+  a->cur = 0;
 }
 
 static void

@@ -10,8 +10,11 @@
  *
  * Memory: every tensor an op makes lives in the graph's arena, a bump allocator over
  * device memory that graph_reset rewinds for the next step. When a step needs more than
- * the arena holds, it adds a chunk; the next reset folds the chunks into one allocation of
- * the peak size, so a steady-state step is one allocation. graph_peak_bytes tells the
+ * the arena holds, it adds a chunk. On a GPU the next reset folds the chunks into one
+ * allocation of the peak size (device memory is committed when allocated); on the CPU the
+ * chunks are kept and the next step, making the same allocations in the same order, fills
+ * them the same way, so no step after the first touches a fresh page (a fold would
+ * page-fault its whole size again, ~15% of the second step). graph_peak_bytes tells the
  * planned size.
  *
  * Errors are sticky: an op that fails records the first error in the graph and returns
@@ -49,7 +52,7 @@ struct tape_entry {
 typedef struct {
   const backend *be;
   struct arena_chunk { char *base; size_t size, used; } *chunks;
-  int n_chunks, cap_chunks;
+  int n_chunks, cap_chunks, cur;  /* cur: the chunk being bumped */
   size_t used, peak;             /* bytes across chunks, now and at most since creation */
   /* host memory for tensor structs and checkpoint records, same discipline */
   struct arena_chunk *host;
