@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "omp-policy.h"
 
 /* Commands with run == NULL are announced but not built yet: they say so and exit
  * with status 2. Fill them in as the issue named in arrives_with lands. */
@@ -88,6 +89,7 @@ run_command (const CliCommand *command, int argc, char **argv)
 int
 main (int argc, char **argv)
 {
+  le_omp_wait_policy_reexec (argv);   /* see omp-policy.h: spinning threads on a busy machine */
   setlocale (LC_ALL, "");
 
   if (argc < 2)
