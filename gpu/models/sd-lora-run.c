@@ -29,7 +29,7 @@ struct sd_lora_run {
   const backend *be;
   sd15_model *model;
   le_clip_tokenizer *tok;
-  graph *g;                      /* preparation, fixed loss and nothing else */
+  graph *g;                      /* preparation (freed after it) and the fixed loss */
   ddpm_schedule sch;
   sd_bucket buckets[SD_MAX_BUCKETS];
   int n_buckets;
@@ -418,6 +418,8 @@ sd_forward_loss (void *self, graph *g, const int64_t *idx, int64_t n)
 double
 sd_lora_fixed_loss (sd_lora_run *r, uint64_t seed, le_error *err)
 {
+  if (r->g == NULL && (r->g = graph_new (r->be, err)) == NULL)
+    return NAN;
   graph *g = r->g;
   graph_set_grad_enabled (g, false);
   graph_set_training (g, false);
@@ -629,6 +631,10 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   code = "model";
   if (!prepare_embeddings (r, &e))
     goto bad;
+  /* the VAE's activations at full resolution are the biggest of the run: give them back
+   * before training allocates its own graph */
+  graph_free (r->g);
+  r->g = NULL;
   code = "config";
   sd15_lora_options lo;
   sd15_lora_defaults (&lo);
