@@ -17,68 +17,10 @@
 #include "studio-project-view.h"
 #include "studio-window.h"
 
+#include "gui-test-util.h"
+
 static StudioApplication *app;
 static char *home;
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition cond, gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (guint ms)
-{
-  wait_until (never, NULL, ms);
-}
-
-static GtkWidget *
-child (gpointer widget, const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), G_OBJECT_TYPE (widget), name);
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
-}
-
-static void
-save_screenshot (GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv ("STUDIO_ARTIFACTS_DIR");
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_nonnull (dir);
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static char *
 read_text (const char *path)
@@ -101,31 +43,10 @@ copy_demo_image (const char *name, const char *dest_dir, const char *dest_name)
   g_assert_true (g_file_set_contents (dest, data, len, NULL));
 }
 
-static StudioWindow *
-new_window (void)
-{
-  StudioWindow *window = studio_window_new (app);
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
-  return window;
-}
-
-static void
-close_all_windows (void)
-{
-  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
-  for (GList *l = windows; l; l = l->next)
-    gtk_window_destroy (l->data);
-  g_list_free (windows);
-  settle (50);
-}
-
 static StudioDatasetView *
 dataset_view (StudioWindow *window)
 {
-  GtkWidget *view = child (window, "project_view");
+  GtkWidget *view = gui_test_child (window, "project_view");
   return studio_project_view_get_dataset_view (STUDIO_PROJECT_VIEW (view));
 }
 
@@ -245,12 +166,12 @@ open_test_project (void)
         }
     }
 
-  window = new_window ();
+  window = gui_test_new_window (app, 1100, 760);
   folder = g_file_new_for_path (project_dir);
   studio_window_open_project (window, folder);
-  g_assert_true (wait_until ((Condition) studio_window_has_project, window, 15000));
+  g_assert_true (gui_test_wait_until ((Condition) studio_window_has_project, window, 15000));
   view = dataset_view (window);
-  g_assert_true (wait_until (view_ready, view, 15000));
+  g_assert_true (gui_test_wait_until (view_ready, view, 15000));
   return window;
 }
 
@@ -260,7 +181,7 @@ test_grid_and_editor (void)
   StudioWindow *window = open_test_project ();
   StudioDatasetView *view = dataset_view (window);
   StudioDataset *dataset = studio_dataset_view_get_dataset (view);
-  GtkWidget *grid = child (view, "grid");
+  GtkWidget *grid = gui_test_child (view, "grid");
   StudioCaptionEditor *editor = studio_dataset_view_get_editor (view);
   GtkTextBuffer *buffer;
   g_autofree char *sidecar = g_build_filename (dataset_dir, "shape-03-blue-triangle.txt", NULL);
@@ -268,22 +189,22 @@ test_grid_and_editor (void)
 
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (dataset)), ==, 3);
   g_assert_cmpstr (studio_dataset_view_get_images_text (view), ==, "3 images");
-  g_assert_true (gtk_widget_get_visible (child (view, "no_caption_button")));
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (view, "no_caption_button"))), ==,
+  g_assert_true (gtk_widget_get_visible (gui_test_child (view, "no_caption_button")));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (gui_test_child (view, "no_caption_button"))), ==,
                    "1 without caption");
-  g_assert_true (wait_until (thumbnails_shown, grid, 15000));
+  g_assert_true (gui_test_wait_until (thumbnails_shown, grid, 15000));
 
   /* The health header's "without caption" shows exactly that group. */
-  g_signal_emit_by_name (child (view, "no_caption_button"), "clicked");
+  g_signal_emit_by_name (gui_test_child (view, "no_caption_button"), "clicked");
   g_assert_cmpuint (g_list_model_get_n_items (studio_dataset_view_get_visible (view)), ==, 1);
-  g_signal_emit_by_name (child (view, "images_button"), "clicked");
+  g_signal_emit_by_name (gui_test_child (view, "images_button"), "clicked");
   g_assert_cmpuint (g_list_model_get_n_items (studio_dataset_view_get_visible (view)), ==, 3);
   /* Search in captions. */
   studio_dataset_view_set_filter (view, STUDIO_DATASET_FILTER_ALL, "PURPLE");
   g_assert_cmpuint (g_list_model_get_n_items (studio_dataset_view_get_visible (view)), ==, 1);
   studio_dataset_view_set_filter (view, STUDIO_DATASET_FILTER_ALL, NULL);
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "dataset-grid.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "dataset-grid.png");
 
   /* Select the third image and type its caption: it lands in its sidecar by itself. */
   gtk_selection_model_select_item (studio_dataset_view_get_selection (view), 2, TRUE);
@@ -296,12 +217,12 @@ test_grid_and_editor (void)
   g_assert_false (g_file_test (sidecar, G_FILE_TEST_EXISTS));   /* debounced, not yet */
   {
     FileWait wait = { sidecar, "a blue triangle, stripes" };
-    g_assert_true (wait_until (file_has_text, &wait, 5000));
+    g_assert_true (gui_test_wait_until (file_has_text, &wait, 5000));
   }
   g_assert_nonnull (strstr (studio_caption_editor_get_count_text (editor), "24 characters"));
   g_assert_nonnull (strstr (studio_caption_editor_get_count_text (editor), "/ 75 tokens"));
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "dataset-editor.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "dataset-editor.png");
 
   /* Alt+Left/Right are the window's previous/next-image; the text keeps the focus. */
   g_action_group_activate_action (G_ACTION_GROUP (window), "previous-image", NULL);
@@ -330,8 +251,8 @@ test_grid_and_editor (void)
   g_action_group_activate_action (G_ACTION_GROUP (window), "zoom-out", NULL);
   g_action_group_activate_action (G_ACTION_GROUP (window), "zoom-out", NULL);
   g_assert_cmpint (studio_dataset_view_get_thumbnail_size (view), <, size);
-  g_assert_true (wait_until (thumbnails_shown, grid, 15000));
-  close_all_windows ();
+  g_assert_true (gui_test_wait_until (thumbnails_shown, grid, 15000));
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -361,8 +282,8 @@ test_drop_import (void)
   g_slist_free_full (files, g_object_unref);
 
   wanted_count = 5;
-  g_assert_true (wait_until (not_importing, view, 15000));
-  g_assert_true (wait_until (dataset_has_wanted_count, view, 5000));
+  g_assert_true (gui_test_wait_until (not_importing, view, 15000));
+  g_assert_true (gui_test_wait_until (dataset_has_wanted_count, view, 5000));
   g_assert_nonnull (studio_dataset_lookup (studio_dataset_view_get_dataset (view), "star.png"));
   /* The caption dropped with the image came along. */
   g_assert_cmpstr (studio_dataset_item_get_caption (studio_dataset_lookup (studio_dataset_view_get_dataset (view),
@@ -381,15 +302,15 @@ test_drop_import (void)
   files = g_slist_append (NULL, g_file_new_for_path (src));
   g_assert_true (drop_files (GTK_WIDGET (view), files));
   g_slist_free_full (files, g_object_unref);
-  g_assert_true (wait_until (not_importing, view, 15000));
-  settle (400);
+  g_assert_true (gui_test_wait_until (not_importing, view, 15000));
+  gui_test_settle (400);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (studio_dataset_view_get_dataset (view))), ==, 5);
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "dataset-after-drop.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "dataset-after-drop.png");
 
   /* The details of the refusal are one click away, in a dialog. */
   gtk_widget_activate_action (GTK_WIDGET (view), "dataset.import-details", NULL);
-  settle (200);
+  gui_test_settle (200);
   {
     GListModel *toplevels = gtk_window_get_toplevels ();
     gboolean found = FALSE;
@@ -406,7 +327,7 @@ test_drop_import (void)
       }
     g_assert_true (found);
   }
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -431,8 +352,8 @@ test_batch_replace_and_undo (void)
   /* The preview lists the one caption that changes. */
   g_assert_cmpuint (changes->len, ==, 1);
   g_assert_cmpstr (((StudioBatchChange *) changes->pdata[0])->after, ==, "one red disc on yellow");
-  settle (300);
-  save_screenshot (GTK_WIDGET (dialog), "dataset-batch-preview.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (dialog), "dataset-batch-preview.png");
 
   g_assert_true (studio_dataset_view_apply_batch (view, changes, &error));
   g_assert_no_error (error);
@@ -466,7 +387,7 @@ test_batch_replace_and_undo (void)
     g_assert_cmpstr (s, ==, "sks, a purple square on grey");
     g_assert_cmpstr (t, ==, "sks");
   }
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -482,29 +403,20 @@ test_folder_monitor_and_trash (void)
   /* A file manager copies an image in: it shows up. */
   copy_demo_image ("shape-06-orange-diamond.png", dataset_dir, NULL);
   wanted_count = 4;
-  g_assert_true (wait_until (dataset_has_wanted_count, view, 10000));
+  g_assert_true (gui_test_wait_until (dataset_has_wanted_count, view, 10000));
   /* ... and deletes it: it goes. */
   g_assert_cmpint (g_unlink (added), ==, 0);
   wanted_count = 3;
-  g_assert_true (wait_until (dataset_has_wanted_count, view, 10000));
+  g_assert_true (gui_test_wait_until (dataset_has_wanted_count, view, 10000));
 
   /* Moving to the trash never deletes. */
   gtk_selection_model_select_item (studio_dataset_view_get_selection (view), 0, TRUE);
   gtk_widget_activate_action (GTK_WIDGET (view), "dataset.trash", NULL);
   wanted_count = 2;
-  g_assert_true (wait_until (dataset_has_wanted_count, view, 5000));
+  g_assert_true (gui_test_wait_until (dataset_has_wanted_count, view, 5000));
   g_assert_false (g_file_test (circle, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (trashed, G_FILE_TEST_IS_REGULAR));
-  close_all_windows ();
-}
-
-static gboolean
-has_project_window (gpointer data)
-{
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
-    if (STUDIO_IS_WINDOW (l->data) && studio_window_has_project (l->data))
-      return TRUE;
-  return FALSE;
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 /* Image files (not a folder) dropped on the welcome page become a new project whose
@@ -512,7 +424,7 @@ has_project_window (gpointer data)
 static void
 test_welcome_drop_images (void)
 {
-  StudioWindow *window = new_window ();
+  StudioWindow *window = gui_test_new_window (app, 1100, 760);
   g_autofree char *src = g_build_filename (home, "loose-images", NULL);
   g_autofree char *a = g_build_filename (src, "one.png", NULL);
   g_autofree char *b = g_build_filename (src, "two.png", NULL);
@@ -524,14 +436,14 @@ test_welcome_drop_images (void)
   copy_demo_image ("shape-08-purple-square.png", src, "two.png");
   files = g_slist_append (files, g_file_new_for_path (a));
   files = g_slist_append (files, g_file_new_for_path (b));
-  g_assert_true (drop_files (child (window, "welcome_page"), files));
+  g_assert_true (drop_files (gui_test_child (window, "welcome_page"), files));
   g_slist_free_full (files, g_object_unref);
 
-  g_assert_true (wait_until (has_project_window, NULL, 15000));
+  g_assert_true (gui_test_wait_until (gui_test_has_project_window, app, 15000));
   view = dataset_view (window);
-  g_assert_true (wait_until (view_ready, view, 15000));
+  g_assert_true (gui_test_wait_until (view_ready, view, 15000));
   wanted_count = 2;
-  g_assert_true (wait_until (dataset_has_wanted_count, view, 15000));
+  g_assert_true (gui_test_wait_until (dataset_has_wanted_count, view, 15000));
   /* Copies: the originals stay where they were. */
   g_assert_true (g_file_test (a, G_FILE_TEST_IS_REGULAR));
   {
@@ -539,21 +451,7 @@ test_welcome_drop_images (void)
     g_autoptr (StudioDatasetItem) item = g_list_model_get_item (G_LIST_MODEL (dataset), 0);
     g_assert_false (g_str_has_prefix (studio_dataset_item_get_path (item), src));
   }
-  close_all_windows ();
-}
-
-static void
-delete_tree (GFile *file)
-{
-  g_autoptr (GFileEnumerator) children =
-    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                               G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  GFile *child_file;
-
-  while (children != NULL && g_file_enumerator_iterate (children, NULL, &child_file, NULL, NULL)
-         && child_file != NULL)
-    delete_tree (child_file);
-  g_file_delete (file, NULL, NULL);
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -562,7 +460,7 @@ reset_project (void)
   if (project_dir != NULL)
     {
       g_autoptr (GFile) file = g_file_new_for_path (project_dir);
-      delete_tree (file);
+      gui_test_delete_tree (file);
       g_clear_pointer (&project_dir, g_free);
       g_clear_pointer (&dataset_dir, g_free);
     }
@@ -573,19 +471,6 @@ run_fresh (gconstpointer data)
 {
   reset_project ();
   ((GTestFunc) data) ();
-}
-
-static gboolean
-ignore_environment_warnings (const char *domain, GLogLevelFlags level, const char *message,
-                             gpointer data)
-{
-  return strstr (message, "session bus") == NULL;
-}
-
-static void
-test_no_display (void)
-{
-  g_test_skip ("no display (DISPLAY and WAYLAND_DISPLAY are unset): run under xvfb-run");
 }
 
 int
@@ -611,13 +496,13 @@ main (int argc, char **argv)
   }
 
   g_test_init (&argc, &argv, NULL);
-  g_test_log_set_fatal_handler (ignore_environment_warnings, NULL);
+  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+  if (!gui_test_have_display ())
     {
-      g_test_add_func ("/dataset-view/gui", test_no_display);
+      gui_test_add_no_display_skip ("/dataset-view/gui");
       status = g_test_run ();
-      delete_tree (home_file);
+      gui_test_delete_tree (home_file);
       return status;
     }
 
@@ -635,6 +520,6 @@ main (int argc, char **argv)
   status = g_test_run ();
   reset_project ();
   g_object_unref (app);
-  delete_tree (home_file);
+  gui_test_delete_tree (home_file);
   return status;
 }

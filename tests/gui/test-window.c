@@ -1,6 +1,6 @@
 /* test-window.c: the GUI under Xvfb: the welcome page, opening the demo project (its
- * user copy, the dataset summary, the config summary with the missing base model), the
- * view actions, making a project of a folder of images, and the remembered window size.
+ * user copy, its Dataset view, the Train view's config panel and model info, the Samples
+ * view), the view actions, making a project of a folder of images, and the remembered window size.
  * Screenshots of each view go to $STUDIO_ARTIFACTS_DIR for people to look at. */
 #include "config.h"
 
@@ -12,47 +12,9 @@
 #include "studio-train-view.h"
 #include "studio-window.h"
 
+#include "gui-test-util.h"
+
 static StudioApplication *app;
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until COND holds or TIMEOUT_MS pass. */
-static gboolean
-wait_until (Condition cond, gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
-/* Lets pending layout and frames happen. */
-static void
-settle (guint ms)
-{
-  wait_until (never, NULL, ms);
-}
-
-static GtkWidget *
-child (gpointer widget, GType type, const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
-
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
-}
 
 static gboolean
 has_model_info (gpointer panel)
@@ -63,73 +25,8 @@ has_model_info (gpointer panel)
 static GtkWidget *
 project_part (StudioWindow *window, const char *type_name, const char *name)
 {
-  GtkWidget *view = child (window, STUDIO_TYPE_WINDOW, "project_view");
-  return child (view, g_type_from_name ("StudioProjectView"), name);
-}
-
-static void
-save_screenshot (GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv ("STUDIO_ARTIFACTS_DIR");
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GskRenderer *renderer;
-
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node,
-                                         &GRAPHENE_RECT_INIT (0, 0, width, height));
-
-  g_assert_nonnull (dir);
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
-
-static StudioWindow *
-new_window (void)
-{
-  StudioWindow *window = studio_window_new (app);
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 720);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
-  return window;
-}
-
-static StudioWindow *
-find_project_window (void)
-{
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
-    if (STUDIO_IS_WINDOW (l->data) && studio_window_has_project (l->data))
-      return l->data;
-  return NULL;
-}
-
-static gboolean
-has_project_window (gpointer data)
-{
-  return find_project_window () != NULL;
-}
-
-static void
-close_all_windows (void)
-{
-  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
-
-  for (GList *l = windows; l; l = l->next)
-    gtk_window_destroy (l->data);
-  g_list_free (windows);
-  settle (50);
+  GtkWidget *view = gui_test_child (window, "project_view");
+  return gui_test_child (view, name);
 }
 
 static gboolean
@@ -144,7 +41,7 @@ static gboolean
 wait_for_stack (GtkWidget *stack, const char *name)
 {
   g_object_set_data_full (G_OBJECT (stack), "wanted", g_strdup (name), g_free);
-  return wait_until (stack_shows, stack, 15000);
+  return gui_test_wait_until (stack_shows, stack, 15000);
 }
 
 static gboolean
@@ -153,39 +50,25 @@ has_children (gpointer widget)
   return gtk_widget_get_first_child (widget) != NULL;
 }
 
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (item, type))
-        return GTK_WINDOW (item);
-    }
-  return NULL;
-}
-
 static gboolean
 has_message_dialog (gpointer data)
 {
-  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
+  return gui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
 }
 
 static void
 test_welcome_page (void)
 {
-  StudioWindow *window = new_window ();
-  GtkWidget *main_stack = child (window, STUDIO_TYPE_WINDOW, "main_stack");
+  StudioWindow *window = gui_test_new_window (app, 1000, 720);
+  GtkWidget *main_stack = gui_test_child (window, "main_stack");
 
   g_assert_false (studio_window_has_project (window));
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (main_stack)), ==, "welcome");
   /* No project: the view actions do nothing and are off. */
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (window), "show-train"));
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "welcome.png");
-  close_all_windows ();
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "welcome.png");
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -196,24 +79,24 @@ test_demo_project (void)
   g_autofree char *user_config = g_build_filename (g_get_user_data_dir (), "lora-studio", "demo",
                                                    "config.yaml", NULL);
 
-  new_window ();
+  gui_test_new_window (app, 1000, 720);
   g_action_group_activate_action (G_ACTION_GROUP (app), "open-demo", NULL);
-  g_assert_true (wait_until (has_project_window, NULL, 15000));
-  window = find_project_window ();
+  g_assert_true (gui_test_wait_until (gui_test_has_project_window, app, 15000));
+  window = gui_test_find_project_window (app);
 
   /* The user edits a copy, never the shipped demo. */
   g_assert_true (g_file_test (user_config, G_FILE_TEST_IS_REGULAR));
 
   dataset = project_part (window, "StudioProjectView", "dataset_view");
-  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "dataset"));
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (dataset, G_OBJECT_TYPE (dataset), "images_button"))),
+  g_assert_true (wait_for_stack (gui_test_child (dataset, "stack"), "dataset"));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (gui_test_child (dataset, "images_button"))),
                    ==, "24 images");
-  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (child (dataset, G_OBJECT_TYPE (dataset), "store_label"))),
+  g_assert_cmpstr (gtk_label_get_label (GTK_LABEL (gui_test_child (dataset, "store_label"))),
                    ==, "24 of 24 captioned, in metadata.csv");
-  thumbnails = child (dataset, G_OBJECT_TYPE (dataset), "grid");
-  g_assert_true (wait_until (has_children, thumbnails, 15000));
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "dataset.png");
+  thumbnails = gui_test_child (dataset, "grid");
+  g_assert_true (gui_test_wait_until (has_children, thumbnails, 15000));
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "dataset.png");
 
   view_stack = project_part (window, "StudioProjectView", "stack");
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-train", NULL);
@@ -227,19 +110,19 @@ test_demo_project (void)
                        ==, 16);
     g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (studio_config_panel_get_control (panel, "learning_rate"))),
                        ==, 1e-4);
-    g_assert_true (wait_until (has_model_info, panel, 5000));
+    g_assert_true (gui_test_wait_until (has_model_info, panel, 5000));
     g_assert_cmpstr (studio_config_panel_get_model_info (panel), !=, "No base model chosen yet");
   }
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "train.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "train.png");
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-samples", NULL);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "samples");
   runs = project_part (window, "StudioProjectView", "samples_view");
-  g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, runs, 5000));
+  g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, runs, 5000));
   g_assert_cmpuint (studio_samples_view_get_n_runs (STUDIO_SAMPLES_VIEW (runs)), ==, 0);
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "samples.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "samples.png");
 
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-dataset", NULL);
   g_assert_cmpstr (adw_view_stack_get_visible_child_name (ADW_VIEW_STACK (view_stack)), ==, "dataset");
@@ -264,13 +147,13 @@ test_demo_project (void)
                                                      "model_index.json", NULL);
     g_assert_true (g_file_test (model_index, G_FILE_TEST_IS_REGULAR));
   }
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 
   /* Opening the demo made it a recent project, listed on the next welcome page. */
   {
-    StudioWindow *welcome = new_window ();
-    GtkWidget *page = child (welcome, STUDIO_TYPE_WINDOW, "welcome_page");
-    GtkWidget *list = child (page, G_OBJECT_TYPE (page), "recent_list");
+    StudioWindow *welcome = gui_test_new_window (app, 1000, 720);
+    GtkWidget *page = gui_test_child (welcome, "welcome_page");
+    GtkWidget *list = gui_test_child (page, "recent_list");
     GtkWidget *row = gtk_widget_get_first_child (list);
     g_autofree char *demo_dir = g_path_get_dirname (user_config);
 
@@ -278,14 +161,14 @@ test_demo_project (void)
     g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "demo");
     g_assert_cmpstr (g_variant_get_string (gtk_actionable_get_action_target_value (GTK_ACTIONABLE (row)), NULL),
                      ==, demo_dir);
-    settle (300);
-    save_screenshot (GTK_WIDGET (welcome), "welcome-recent.png");
+    gui_test_settle (300);
+    gui_test_save_screenshot (GTK_WIDGET (welcome), "welcome-recent.png");
 
     /* Activating the row opens the project. */
     g_assert_true (gtk_widget_activate (row));
-    g_assert_true (wait_until ((Condition) studio_window_has_project, welcome, 15000));
+    g_assert_true (gui_test_wait_until ((Condition) studio_window_has_project, welcome, 15000));
   }
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -301,7 +184,7 @@ test_accelerators (void)
     { "win.show-samples", "<Alt>3" },
     { "win.show-help-overlay", "<Control>question" },
   };
-  StudioWindow *window = new_window ();
+  StudioWindow *window = gui_test_new_window (app, 1000, 720);
 
   for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
     {
@@ -312,7 +195,7 @@ test_accelerators (void)
   /* The shortcuts window comes from gtk/help-overlay.ui in our resources. */
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (window), "show-help-overlay"));
   g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -321,9 +204,9 @@ test_about_window (void)
   GListModel *toplevels = gtk_window_get_toplevels ();
   AdwAboutWindow *about = NULL;
 
-  new_window ();
+  gui_test_new_window (app, 1000, 720);
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
-  settle (300);
+  gui_test_settle (300);
   for (guint i = 0; i < g_list_model_get_n_items (toplevels) && about == NULL; i++)
     {
       g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
@@ -334,9 +217,9 @@ test_about_window (void)
   g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "LoRA Studio");
   g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
   g_assert_cmpint (adw_about_window_get_license_type (about), ==, GTK_LICENSE_GPL_3_0);
-  save_screenshot (GTK_WIDGET (about), "about.png");
+  gui_test_save_screenshot (GTK_WIDGET (about), "about.png");
   gtk_window_destroy (GTK_WINDOW (about));
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 /* A folder of images dropped on the window becomes a project whose dataset is that
@@ -349,7 +232,7 @@ test_folder_becomes_project (void)
                                                NULL);
   const char *names[] = { "shape-01-red-circle.png", "shape-04-green-star.png" };
   g_autoptr (GFile) file = NULL;
-  StudioWindow *window = new_window ();
+  StudioWindow *window = gui_test_new_window (app, 1000, 720);
   GtkWidget *dataset;
   g_autofree char *config_path = g_build_filename (folder, "config.yaml", NULL);
 
@@ -367,7 +250,7 @@ test_folder_becomes_project (void)
   file = g_file_new_for_path (folder);
   {
     /* Drive the welcome page's drop target as a file manager's drop would. */
-    GtkWidget *page = child (window, STUDIO_TYPE_WINDOW, "welcome_page");
+    GtkWidget *page = gui_test_child (window, "welcome_page");
     g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (page);
     GtkDropTarget *target = NULL;
     GSList *files = g_slist_append (NULL, file);
@@ -388,18 +271,18 @@ test_folder_becomes_project (void)
     g_slist_free (files);
     g_assert_true (accepted);
   }
-  g_assert_true (wait_until ((Condition) studio_window_has_project, window, 15000));
+  g_assert_true (gui_test_wait_until ((Condition) studio_window_has_project, window, 15000));
   g_assert_true (g_file_test (config_path, G_FILE_TEST_IS_REGULAR));
 
   dataset = project_part (window, "StudioProjectView", "dataset_view");
-  g_assert_true (wait_for_stack (child (dataset, G_OBJECT_TYPE (dataset), "stack"), "dataset"));
-  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (child (dataset, G_OBJECT_TYPE (dataset), "images_button"))),
+  g_assert_true (wait_for_stack (gui_test_child (dataset, "stack"), "dataset"));
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (gui_test_child (dataset, "images_button"))),
                    ==, "2 images");
   /* Nothing captioned them: the health header says so. */
-  g_assert_true (gtk_widget_get_visible (child (dataset, G_OBJECT_TYPE (dataset), "no_caption_button")));
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "dropped-folder.png");
-  close_all_windows ();
+  g_assert_true (gtk_widget_get_visible (gui_test_child (dataset, "no_caption_button")));
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "dropped-folder.png");
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 /* Opening something that is not a project says so and leaves the welcome page. */
@@ -408,20 +291,20 @@ test_open_not_a_project (void)
 {
   g_autofree char *folder = g_build_filename (g_get_user_data_dir (), "not-a-project", NULL);
   g_autoptr (GFile) file = g_file_new_for_path (folder);
-  StudioWindow *window = new_window ();
+  StudioWindow *window = gui_test_new_window (app, 1000, 720);
 
   g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
   studio_window_open_project (window, file);
-  g_assert_true (wait_until (has_message_dialog, NULL, 15000));
+  g_assert_true (gui_test_wait_until (has_message_dialog, NULL, 15000));
   {
-    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+    AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (gui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
     g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Cannot open the project");
     /* The body is the project library's message, which names the folder. */
     g_assert_nonnull (strstr (adw_message_dialog_get_body (dialog), "not-a-project"));
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
   g_assert_false (studio_window_has_project (window));
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -432,11 +315,11 @@ test_window_size_remembered (void)
   int width, height;
 
   g_assert_nonnull (settings);
-  window = new_window ();
+  window = gui_test_new_window (app, 1000, 720);
   gtk_window_set_default_size (GTK_WINDOW (window), 812, 604);
-  settle (200);
+  gui_test_settle (200);
   gtk_window_close (GTK_WINDOW (window));
-  settle (100);
+  gui_test_settle (100);
   g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 812);
   g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 604);
 
@@ -445,36 +328,7 @@ test_window_size_remembered (void)
   g_assert_cmpint (width, ==, 812);
   g_assert_cmpint (height, ==, 604);
   gtk_window_destroy (GTK_WINDOW (window));
-  close_all_windows ();
-}
-
-static void
-delete_tree (GFile *file)
-{
-  g_autoptr (GFileEnumerator) children =
-    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                               G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  GFile *child_file;
-
-  while (children != NULL
-         && g_file_enumerator_iterate (children, NULL, &child_file, NULL, NULL)
-         && child_file != NULL)
-    delete_tree (child_file);
-  g_file_delete (file, NULL, NULL);
-}
-
-/* Xvfb has no session bus: GTK says so, which is no failure of ours. */
-static gboolean
-ignore_environment_warnings (const char *domain, GLogLevelFlags level, const char *message,
-                             gpointer data)
-{
-  return strstr (message, "session bus") == NULL;
-}
-
-static void
-test_no_display (void)
-{
-  g_test_skip ("no display (DISPLAY and WAYLAND_DISPLAY are unset): run under xvfb-run");
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 int
@@ -495,13 +349,13 @@ main (int argc, char **argv)
   g_setenv ("XDG_CACHE_HOME", home, TRUE);
 
   g_test_init (&argc, &argv, NULL);
-  g_test_log_set_fatal_handler (ignore_environment_warnings, NULL);
+  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+  if (!gui_test_have_display ())
     {
-      g_test_add_func ("/gui/window", test_no_display);
+      gui_test_add_no_display_skip ("/gui/window");
       status = g_test_run ();
-      delete_tree (home_file);
+      gui_test_delete_tree (home_file);
       return status;
     }
 
@@ -524,6 +378,6 @@ main (int argc, char **argv)
   status = g_test_run ();
 
   g_clear_object (&app);
-  delete_tree (home_file);
+  gui_test_delete_tree (home_file);
   return status;
 }

@@ -20,36 +20,9 @@
 #include "studio-dataset-view.h"
 #include "studio-window.h"
 
+#include "gui-test-util.h"
+
 static StudioApplication *app;
-
-typedef gboolean (*Condition) (gpointer data);
-
-static gboolean
-wait_until (Condition cond, gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (guint ms)
-{
-  wait_until (never, NULL, ms);
-}
 
 static gboolean
 nonempty (const char *text)
@@ -264,99 +237,21 @@ check_translated (GtkWidget *root, const char *what)
 }
 
 static void
-save_screenshot (GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv ("STUDIO_ARTIFACTS_DIR");
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = NULL;
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-
-  if (dir == NULL)
-    return;
-  paintable = gtk_widget_paintable_new (widget);
-  snapshot = gtk_snapshot_new ();
-  gdk_paintable_snapshot (paintable, snapshot, width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  if (node == NULL)
-    return;
-  texture = gsk_renderer_render_texture (gtk_native_get_renderer (gtk_widget_get_native (widget)),
-                                         node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  gdk_texture_save_to_png (texture, path);
-  g_test_message ("screenshot: %s", path);
-}
-
-static StudioWindow *
-new_window (void)
-{
-  StudioWindow *window = studio_window_new (app);
-
-  gtk_window_set_default_size (GTK_WINDOW (window), 1000, 720);
-  gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
-  return window;
-}
-
-static StudioWindow *
-find_project_window (void)
-{
-  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l; l = l->next)
-    if (STUDIO_IS_WINDOW (l->data) && studio_window_has_project (l->data))
-      return l->data;
-  return NULL;
-}
-
-static gboolean
-has_project_window (gpointer data)
-{
-  return find_project_window () != NULL;
-}
-
-static void
-close_all_windows (void)
-{
-  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (app)));
-
-  for (GList *l = windows; l; l = l->next)
-    gtk_window_destroy (l->data);
-  g_list_free (windows);
-  settle (50);
-}
-
-static void
 test_welcome_page (void)
 {
-  StudioWindow *window = new_window ();
+  StudioWindow *window = gui_test_new_window (app, 1000, 720);
 
-  settle (300);
+  gui_test_settle (300);
   assert_accessible (GTK_WIDGET (window), "welcome page");
   check_translated (GTK_WIDGET (window), "welcome page");
-  save_screenshot (GTK_WIDGET (window), "welcome.png");
-  close_all_windows ();
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
-      if (G_TYPE_CHECK_INSTANCE_TYPE (item, type))
-        return GTK_WINDOW (item);
-    }
-  return NULL;
+  gui_test_try_save_screenshot (GTK_WIDGET (window), "welcome.png");
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static gboolean
 has_message_dialog (gpointer data)
 {
-  return find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
+  return gui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG) != NULL;
 }
 
 static gboolean
@@ -372,31 +267,28 @@ dataset_loaded (gpointer view)
 static void
 check_dataset_parts (StudioWindow *window)
 {
-  GtkWidget *project = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (window), STUDIO_TYPE_WINDOW,
-                                                                  "project_view"));
-  GtkWidget *view = GTK_WIDGET (gtk_widget_get_template_child (project, G_OBJECT_TYPE (project),
-                                                               "dataset_view"));
+  GtkWidget *view = gui_test_child (gui_test_child (window, "project_view"), "dataset_view");
   GtkWindow *dialog;
 
   g_assert_true (STUDIO_IS_DATASET_VIEW (view));
-  g_assert_true (wait_until (dataset_loaded, view, 15000));
+  g_assert_true (gui_test_wait_until (dataset_loaded, view, 15000));
   g_assert_true (gtk_selection_model_select_item (studio_dataset_view_get_selection (STUDIO_DATASET_VIEW (view)),
                                                   0, TRUE));
-  settle (500);
+  gui_test_settle (500);
   assert_accessible (GTK_WIDGET (window), "caption editor");
   check_translated (GTK_WIDGET (window), "caption editor");
-  save_screenshot (GTK_WIDGET (window), "caption-editor.png");
+  gui_test_try_save_screenshot (GTK_WIDGET (window), "caption-editor.png");
 
   g_assert_true (gtk_widget_activate_action (view, "dataset.batch", "s", "replace"));
-  g_assert_true (wait_until (has_message_dialog, NULL, 5000));
-  dialog = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
-  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, dialog, 5000));
-  settle (300);
+  g_assert_true (gui_test_wait_until (has_message_dialog, NULL, 5000));
+  dialog = gui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, dialog, 5000));
+  gui_test_settle (300);
   assert_accessible (GTK_WIDGET (dialog), "find and replace dialog");
   check_translated (GTK_WIDGET (dialog), "find and replace dialog");
-  save_screenshot (GTK_WIDGET (dialog), "batch-dialog.png");
+  gui_test_try_save_screenshot (GTK_WIDGET (dialog), "batch-dialog.png");
   gtk_window_destroy (dialog);
-  settle (100);
+  gui_test_settle (100);
 }
 
 static void
@@ -407,24 +299,24 @@ test_project_views (void)
   };
   StudioWindow *window;
 
-  new_window ();
+  gui_test_new_window (app, 1000, 720);
   g_action_group_activate_action (G_ACTION_GROUP (app), "open-demo", NULL);
-  g_assert_true (wait_until (has_project_window, NULL, 15000));
-  window = find_project_window ();
-  settle (1500);   /* the dataset, its thumbnails and the config load off the main thread */
+  g_assert_true (gui_test_wait_until (gui_test_has_project_window, app, 15000));
+  window = gui_test_find_project_window (app);
+  gui_test_settle (1500);   /* the dataset, its thumbnails and the config load off the main thread */
 
   for (guint i = 0; i < G_N_ELEMENTS (views); i++)
     {
       g_autofree char *png = g_strconcat (views[i][1], ".png", NULL);
       g_action_group_activate_action (G_ACTION_GROUP (window), views[i][0], NULL);
-      settle (800);
+      gui_test_settle (800);
       assert_accessible (GTK_WIDGET (window), views[i][1]);
       check_translated (GTK_WIDGET (window), views[i][1]);
-      save_screenshot (GTK_WIDGET (window), png);
+      gui_test_try_save_screenshot (GTK_WIDGET (window), png);
     }
   g_action_group_activate_action (G_ACTION_GROUP (window), "show-dataset", NULL);
   check_dataset_parts (window);
-  close_all_windows ();
+  gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
 static void
@@ -474,7 +366,7 @@ main (int argc, char **argv)
       return g_test_run ();
     }
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+  if (!gui_test_have_display ())
     {
       g_test_skip ("no display (run under xvfb-run)");
       return g_test_run ();

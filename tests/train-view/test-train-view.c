@@ -22,70 +22,10 @@
 #include "studio-samples-view.h"
 #include "studio-train-view.h"
 
-typedef gboolean (*Condition) (gpointer data);
+#include "gui-test-util.h"
 
 static char *real_engine;
 static char *tmp_root;
-
-static gboolean
-wait_until (Condition cond, gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
-
-static void
-settle (guint ms)
-{
-  wait_until (never, NULL, ms);
-}
-
-static void
-save_screenshot (GtkWidget *widget, const char *name)
-{
-  const char *dir = g_getenv ("STUDIO_ARTIFACTS_DIR");
-  int width = gtk_widget_get_width (widget), height = gtk_widget_get_height (widget);
-  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  g_autoptr (GskRenderNode) node = NULL;
-  g_autoptr (GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GskRenderer *renderer;
-
-  g_assert_cmpint (width, >, 0);
-  /* Between a queued redraw and its frame the widget has no render node yet. */
-  for (int tries = 0; tries < 100; tries++)
-    {
-      gdk_paintable_snapshot (paintable, snapshot, width, height);
-      node = gtk_snapshot_free_to_node (snapshot);
-      if (node != NULL)
-        break;
-      snapshot = gtk_snapshot_new ();
-      settle (20);
-    }
-  g_assert_nonnull (node);
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_nonnull (dir);
-  g_mkdir_with_parents (dir, 0755);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("screenshot: %s", path);
-}
 
 static char *
 standin (const char *name)
@@ -154,14 +94,6 @@ typedef struct {
   StudioProject     *project;
 } Fixture;
 
-static GtkWidget *
-template_child (gpointer widget, const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), G_OBJECT_TYPE (widget), name);
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
-}
-
 static void
 fixture_open (Fixture *f, StudioProject *project)
 {
@@ -171,11 +103,11 @@ fixture_open (Fixture *f, StudioProject *project)
   f->project_view = g_object_new (STUDIO_TYPE_PROJECT_VIEW, NULL);
   gtk_window_set_child (f->window, GTK_WIDGET (f->project_view));
   studio_project_view_set_project (f->project_view, project);
-  f->train = STUDIO_TRAIN_VIEW (template_child (f->project_view, "train_view"));
-  f->samples = STUDIO_SAMPLES_VIEW (template_child (f->project_view, "samples_view"));
+  f->train = STUDIO_TRAIN_VIEW (gui_test_child (f->project_view, "train_view"));
+  f->samples = STUDIO_SAMPLES_VIEW (gui_test_child (f->project_view, "samples_view"));
   studio_project_view_set_visible_view (f->project_view, "train");
   gtk_window_present (f->window);
-  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, f->window, 5000));
+  g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, f->window, 5000));
 }
 
 static gboolean
@@ -189,10 +121,10 @@ fixture_close (Fixture *f)
 {
   /* The engine ends with the view; wait so that no process outlives the test. */
   studio_train_view_shutdown (f->train, NULL, NULL);
-  g_assert_true (wait_until (engine_gone, f->train, 20000));
+  g_assert_true (gui_test_wait_until (engine_gone, f->train, 20000));
   gtk_window_destroy (f->window);
   g_clear_object (&f->project);
-  settle (50);
+  gui_test_settle (50);
 }
 
 static char *
@@ -278,7 +210,7 @@ test_config_panel (void)
   spin = studio_config_panel_get_control (panel, "lora_rank");
   g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin)), ==, 16);
   /* The base model row says what the file is, here that it does not exist yet. */
-  g_assert_true (wait_until (has_model_info, panel, 5000));
+  g_assert_true (gui_test_wait_until (has_model_info, panel, 5000));
   g_assert_nonnull (strstr (studio_config_panel_get_model_info (panel), "does not exist"));
 
   /* A spin edit is validated and written atomically (a new inode: rename, not rewrite). */
@@ -286,7 +218,7 @@ test_config_panel (void)
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 32);
   g_assert_null (studio_config_panel_get_error (panel, "lora_rank"));
   fh.needle = "lora_rank: 32";
-  g_assert_true (wait_until (config_has, &fh, 5000));
+  g_assert_true (gui_test_wait_until (config_has, &fh, 5000));
   g_assert_cmpuint (config_inode (f.project), !=, inode);
   {
     g_autofree char *dir = g_path_get_dirname (studio_project_get_config_path (f.project));
@@ -303,15 +235,15 @@ test_config_panel (void)
   g_assert_nonnull (strstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (studio_config_panel_get_row (panel, "lora_rank"))),
                             "1024"));
   g_assert_true (gtk_widget_has_css_class (studio_config_panel_get_row (panel, "lora_rank"), "error"));
-  settle (700);
+  gui_test_settle (700);
   before = read_config (f.project);
   g_assert_nonnull (strstr (before, "lora_rank: 32"));
   g_assert_cmpint (studio_config_panel_get_config (panel)->lora_rank, ==, 32);
   /* A good value clears the error. */
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (spin), 24);
   g_assert_null (studio_config_panel_get_error (panel, "lora_rank"));
-  settle (700);
-  save_screenshot (GTK_WIDGET (f.window), "config-panel.png");
+  gui_test_settle (700);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "config-panel.png");
 
   /* Reset to the default removes the key's explicit value. */
   {
@@ -321,9 +253,9 @@ test_config_panel (void)
   }
 
   /* An edit made elsewhere is picked up. */
-  settle (700);
+  gui_test_settle (700);
   g_assert_true (g_file_set_contents (studio_project_get_config_path (f.project), external, -1, NULL));
-  g_assert_true (wait_until (spin_is_48, spin, 5000));
+  g_assert_true (gui_test_wait_until (spin_is_48, spin, 5000));
   g_assert_false (studio_config_panel_has_conflict (panel));
   g_assert_cmpint (studio_config_panel_get_config (panel)->epochs, ==, 3);
 
@@ -331,14 +263,14 @@ test_config_panel (void)
   g_assert_true (studio_config_panel_set_value (panel, "epochs", "7"));
   g_assert_true (g_file_set_contents (studio_project_get_config_path (f.project),
                                       "task_type: image-lora\ntrain_data_dir: ./dataset\nepochs: 9\n", -1, NULL));
-  g_assert_true (wait_until (has_conflict, panel, 5000));
+  g_assert_true (gui_test_wait_until (has_conflict, panel, 5000));
   g_assert_nonnull (strstr (studio_config_panel_get_banner (panel), "changed by another program"));
-  settle (800);
+  gui_test_settle (800);
   {
     g_autofree char *text = read_config (f.project);
     g_assert_nonnull (strstr (text, "epochs: 9"));
   }
-  save_screenshot (GTK_WIDGET (f.window), "config-conflict.png");
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "config-conflict.png");
   /* Keeping the panel's values replaces the file. */
   studio_config_panel_resolve_conflict (panel, FALSE);
   g_assert_false (studio_config_panel_has_conflict (panel));
@@ -351,7 +283,7 @@ test_config_panel (void)
   g_assert_true (gtk_widget_get_visible (studio_config_panel_get_row (panel, "sequence_length")));
   g_assert_false (gtk_widget_get_visible (studio_config_panel_get_row (panel, "resolution")));
   fh.needle = "task_type: \"text-generation\"";
-  if (!wait_until (config_has, &fh, 5000))
+  if (!gui_test_wait_until (config_has, &fh, 5000))
     {
       g_autofree char *text = read_config (f.project);
       g_error ("preset not saved; config.yaml is:\n%s", text);
@@ -401,7 +333,7 @@ state_is (gpointer data)
 static const char *
 label_text (gpointer view, const char *name)
 {
-  return gtk_label_get_text (GTK_LABEL (template_child (view, name)));
+  return gtk_label_get_text (GTK_LABEL (gui_test_child (view, name)));
 }
 
 static gboolean
@@ -409,7 +341,7 @@ action_enabled (gpointer widget, const char *name)
 {
   /* A disabled action leaves its button insensitive. */
   const char *button = g_str_equal (name, "train.start") ? "start_button" : "stop_button";
-  return gtk_widget_get_sensitive (template_child (widget, button));
+  return gtk_widget_get_sensitive (gui_test_child (widget, button));
 }
 
 static AdwMessageDialog *
@@ -457,8 +389,8 @@ test_standin_run (void)
   g_assert_false (action_enabled (f.train, "train.start"));
   pc.train = f.train;
   pc.n = 50;
-  g_assert_true (wait_until (has_points, &pc, 15000));
-  settle (200);
+  g_assert_true (gui_test_wait_until (has_points, &pc, 15000));
+  gui_test_settle (200);
 
   /* Progress reached the status and the curve. */
   g_assert_cmpstr (label_text (f.train, "step_label"), ==, "50 of 100");
@@ -467,7 +399,7 @@ test_standin_run (void)
   g_assert_cmpstr (label_text (f.train, "eta_label"), ==, "0:50");
   g_assert_cmpstr (label_text (f.train, "device_label"), ==, "cuda:0");
   g_assert_cmpstr (label_text (f.train, "memory_label"), ==, "524.3\u00a0MB of 8.6\u00a0GB");
-  g_assert_cmpfloat (gtk_progress_bar_get_fraction (GTK_PROGRESS_BAR (template_child (f.train, "progress_bar"))),
+  g_assert_cmpfloat (gtk_progress_bar_get_fraction (GTK_PROGRESS_BAR (gui_test_child (f.train, "progress_bar"))),
                      ==, 0.5);
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training");
   g_assert_true (action_enabled (f.train, "train.stop"));
@@ -487,20 +419,20 @@ test_standin_run (void)
     g_assert_true (g_file_get_contents (log, &log_text, NULL, NULL));
     g_assert_nonnull (strstr (log_text, "stand-in engine started"));
   }
-  save_screenshot (GTK_WIDGET (f.window), "train-midrun.png");
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "train-midrun.png");
 
   /* Pause and resume go through the engine's state events. */
   studio_train_view_pause (f.train);
   st.train = f.train;
   st.text = "Paused";
-  g_assert_true (wait_until (state_is, &st, 5000));
+  g_assert_true (gui_test_wait_until (state_is, &st, 5000));
   studio_train_view_resume (f.train);
   st.text = "Training";
-  g_assert_true (wait_until (state_is, &st, 5000));
+  g_assert_true (gui_test_wait_until (state_is, &st, 5000));
 
   /* Stop asks whether to save a checkpoint, then ends the run; the config was left alone. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.train), "train.stop", NULL));
-  g_assert_true (wait_until (has_message_dialog, NULL, 5000));
+  g_assert_true (gui_test_wait_until (has_message_dialog, NULL, 5000));
   {
     AdwMessageDialog *dialog = find_message_dialog ();
     g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Stop Training?");
@@ -508,7 +440,7 @@ test_standin_run (void)
     g_signal_emit_by_name (dialog, "response", "save");
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
-  g_assert_true (wait_until (not_training, f.train, 5000));
+  g_assert_true (gui_test_wait_until (not_training, f.train, 5000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training stopped");
   g_assert_null (studio_train_view_get_error (f.train));
   {
@@ -520,9 +452,9 @@ test_standin_run (void)
   /* The run's sample and the prompt the engine gave it reach the Samples view. */
   {
     GPtrArray *items;
-    g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 5000));
-    settle (100);
-    g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 5000));
+    g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 5000));
+    gui_test_settle (100);
+    g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 5000));
     items = studio_samples_view_get_items (f.samples);
     g_assert_cmpuint (items->len, ==, 1);
     g_assert_cmpstr (((StudioSampleItem *) g_ptr_array_index (items, 0))->prompt, ==, "a red circle");
@@ -545,8 +477,8 @@ test_standin_crash (void)
   fixture_open (&f, demo_project ("standin-crash"));
   config_before = read_config (f.project);
   g_assert_true (studio_train_view_start (f.train, &error));
-  g_assert_true (wait_until (has_error, f.train, 15000));
-  g_assert_true (wait_until (not_training, f.train, 5000));
+  g_assert_true (gui_test_wait_until (has_error, f.train, 15000));
+  g_assert_true (gui_test_wait_until (not_training, f.train, 5000));
 
   /* The view says the engine died, shows its last log lines and offers to resume. */
   g_assert_nonnull (strstr (studio_train_view_get_error (f.train), "stopped unexpectedly"));
@@ -558,15 +490,15 @@ test_standin_crash (void)
                                                        STUDIO_ADVICE_OUT_OF_MEMORY));
   g_assert_false (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
                                                         STUDIO_ADVICE_OVERFITTING));
-  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (template_child (f.train, "error_revealer"))));
-  g_assert_true (gtk_widget_get_visible (template_child (f.train, "offer_resume_button")));
+  g_assert_true (gtk_revealer_get_reveal_child (GTK_REVEALER (gui_test_child (f.train, "error_revealer"))));
+  g_assert_true (gtk_widget_get_visible (gui_test_child (f.train, "offer_resume_button")));
   g_assert_cmpuint (studio_loss_plot_get_n_points (studio_train_view_get_loss_plot (f.train)), ==, 5);
   {
     g_autofree char *after = read_config (f.project);
     g_assert_cmpstr (after, ==, config_before);
   }
-  settle (300);
-  save_screenshot (GTK_WIDGET (f.window), "train-engine-died.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "train-engine-died.png");
   crashed_run = g_strdup (studio_train_view_get_run_dir (f.train));
 
   /* Resume continues that run from its checkpoint, in its folder. */
@@ -575,7 +507,7 @@ test_standin_crash (void)
   g_assert_no_error (error);
   g_assert_cmpstr (studio_train_view_get_run_dir (f.train), ==, crashed_run);
   g_assert_null (studio_train_view_get_error (f.train));
-  g_assert_true (wait_until (not_training, f.train, 15000));
+  g_assert_true (gui_test_wait_until (not_training, f.train, 15000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training finished");
   /* That run's loss fell: no advice about convergence. */
   g_assert_false (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
@@ -583,17 +515,17 @@ test_standin_crash (void)
 
   /* A run whose loss stays flat opens the advice for it (higher rank, more epochs). */
   studio_train_view_shutdown (f.train, NULL, NULL);   /* a new engine sees the new env */
-  g_assert_true (wait_until (engine_gone, f.train, 10000));
+  g_assert_true (gui_test_wait_until (engine_gone, f.train, 10000));
   g_setenv ("STANDIN_FLAT", "1", TRUE);
   g_assert_true (studio_train_view_start (f.train, &error));
   g_assert_no_error (error);
-  g_assert_true (wait_until (not_training, f.train, 15000));
+  g_assert_true (gui_test_wait_until (not_training, f.train, 15000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training finished");
   g_assert_true (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
                                                        STUDIO_ADVICE_NOT_CONVERGING));
   g_unsetenv ("STANDIN_FLAT");
   {
-    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (template_child (f.train, "log_view")));
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (gui_test_child (f.train, "log_view")));
     GtkTextIter start, end;
     g_autofree char *log = NULL;
     g_autofree char *want = g_strdup_printf ("resume=%s/checkpoints/step-000005", crashed_run);
@@ -614,18 +546,18 @@ test_standin_garbage (void)
   use_engine (engine);
   fixture_open (&f, demo_project ("standin-garbage"));
   g_assert_true (studio_train_view_start (f.train, &error));
-  g_assert_true (wait_until (has_error, f.train, 15000));
+  g_assert_true (gui_test_wait_until (has_error, f.train, 15000));
   /* Refused with a message that names both versions; no training with it. */
   g_assert_nonnull (strstr (studio_train_view_get_error (f.train), "9.0"));
   g_assert_nonnull (strstr (studio_train_view_get_error (f.train), "1."));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Engine refused");
-  g_assert_true (wait_until (engine_gone, f.train, 10000));
+  g_assert_true (gui_test_wait_until (engine_gone, f.train, 10000));
   g_assert_false (studio_train_view_is_training (f.train));
   g_assert_false (action_enabled (f.train, "train.start"));
   g_assert_false (studio_train_view_get_resume_offered (f.train));
   {
     /* The garbage lines went to the log, not to the parser's victims. */
-    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (template_child (f.train, "log_view")));
+    GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (gui_test_child (f.train, "log_view")));
     GtkTextIter start, end;
     g_autofree char *log = NULL;
     gtk_text_buffer_get_bounds (buffer, &start, &end);
@@ -666,10 +598,10 @@ test_close_while_training (void)
   g_assert_true (studio_train_view_start (f.train, &error));
   pc.train = f.train;
   pc.n = 50;
-  g_assert_true (wait_until (has_points, &pc, 15000));
+  g_assert_true (gui_test_wait_until (has_points, &pc, 15000));
 
   gtk_window_close (f.window);
-  g_assert_true (wait_until (has_message_dialog, NULL, 5000));
+  g_assert_true (gui_test_wait_until (has_message_dialog, NULL, 5000));
   dialog = find_message_dialog ();
   g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Stop Training and Close?");
   /* Still open while the question stands. */
@@ -677,8 +609,8 @@ test_close_while_training (void)
   g_object_add_weak_pointer (G_OBJECT (f.window), (gpointer *) &f.window);
   g_signal_emit_by_name (dialog, "response", "quit");
   gtk_window_destroy (GTK_WINDOW (dialog));
-  g_assert_true (wait_until (file_exists, marker, 10000));
-  g_assert_true (wait_until (window_gone, &f.window, 10000));
+  g_assert_true (gui_test_wait_until (file_exists, marker, 10000));
+  g_assert_true (gui_test_wait_until (window_gone, &f.window, 10000));
   g_clear_object (&f.project);
   g_unsetenv ("STANDIN_HOLD");
   g_unsetenv ("STANDIN_MARKER");
@@ -705,17 +637,17 @@ test_real_engine_demo (void)
   g_assert_true (studio_train_view_start (f.train, &error));
   g_assert_no_error (error);
   /* The demo's tiny SD model is not there: the engine's error is shown, nothing hangs. */
-  g_assert_true (wait_until (has_error, f.train, 60000));
-  g_assert_true (wait_until (not_training, f.train, 60000));
+  g_assert_true (gui_test_wait_until (has_error, f.train, 60000));
+  g_assert_true (gui_test_wait_until (not_training, f.train, 60000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training failed");
   g_assert_cmpuint (strlen (studio_train_view_get_error (f.train)), >, 10);
   g_test_message ("engine said: %s", studio_train_view_get_error (f.train));
   /* The engine is still there, and was asked what the base model is. */
   g_assert_nonnull (studio_train_view_get_engine (f.train));
-  g_assert_true (wait_until (has_engine_model_info, panel, 10000));
+  g_assert_true (gui_test_wait_until (has_engine_model_info, panel, 10000));
   g_test_message ("inspect: %s", studio_config_panel_get_engine_model_info (panel));
-  settle (300);
-  save_screenshot (GTK_WIDGET (f.window), "train-demo-error.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "train-demo-error.png");
   fixture_close (&f);
 }
 
@@ -771,7 +703,7 @@ test_real_engine_text_run (void)
   g_assert_no_error (error);
   st.train = f.train;
   st.text = "Training finished";
-  if (!wait_until (state_is, &st, 180000))
+  if (!gui_test_wait_until (state_is, &st, 180000))
     g_error ("the run did not finish: state \"%s\", error \"%s\"",
              studio_train_view_get_state_text (f.train), studio_train_view_get_error (f.train));
   /* 24 samples, batch 4, 2 epochs: 12 steps, each in the status and on the curve. */
@@ -789,12 +721,12 @@ test_real_engine_text_run (void)
     studio_train_view_show_run (f.train, run_dir);
     g_assert_cmpuint (studio_loss_plot_get_n_points (studio_train_view_get_loss_plot (f.train)), ==, 12);
   }
-  settle (300);
-  save_screenshot (GTK_WIDGET (f.window), "train-text-finished.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "train-text-finished.png");
 
   /* The Samples view lists the run and shows its generated texts. */
   studio_project_view_set_visible_view (f.project_view, "samples");
-  g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
+  g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
   g_assert_cmpuint (studio_samples_view_get_n_runs (f.samples), ==, 1);
   g_assert_nonnull (strstr (studio_samples_view_get_run_subtitle (f.samples, 0), "final loss"));
   {
@@ -812,10 +744,10 @@ test_real_engine_text_run (void)
   {
     g_autofree char *name = g_path_get_basename (studio_train_view_get_run_dir (f.train));
     g_assert_cmpstr (label_text (f.samples, "run_title"), ==, name);
-    g_assert_true (gtk_widget_get_sensitive (template_child (f.samples, "export_button")));
+    g_assert_true (gtk_widget_get_sensitive (gui_test_child (f.samples, "export_button")));
   }
-  settle (300);
-  save_screenshot (GTK_WIDGET (f.window), "samples-text.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "samples-text.png");
 
   /* A long run: progress, then Stop with a checkpoint, then the engine ends. */
   fixture_close (&f);
@@ -824,9 +756,9 @@ test_real_engine_text_run (void)
   g_assert_true (studio_train_view_start (f.train, &error));
   pc.train = f.train;
   pc.n = 4;
-  g_assert_true (wait_until (has_points, &pc, 60000));
+  g_assert_true (gui_test_wait_until (has_points, &pc, 60000));
   studio_train_view_stop (f.train, TRUE);
-  g_assert_true (wait_until (not_training, f.train, 60000));
+  g_assert_true (gui_test_wait_until (not_training, f.train, 60000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training stopped");
   {
     g_autofree char *checkpoint = studio_run_find_last_checkpoint (studio_train_view_get_run_dir (f.train));
@@ -834,7 +766,7 @@ test_real_engine_text_run (void)
   }
   g_assert_nonnull (studio_train_view_get_engine (f.train));
   studio_train_view_shutdown (f.train, NULL, NULL);
-  g_assert_true (wait_until (engine_gone, f.train, 20000));
+  g_assert_true (gui_test_wait_until (engine_gone, f.train, 20000));
   fixture_close (&f);
 }
 
@@ -854,24 +786,24 @@ test_loss_plot_100k (void)
   gtk_window_set_default_size (window, 900, 400);
   gtk_window_set_child (window, plot);
   gtk_window_present (window);
-  g_assert_true (wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
+  g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
   for (guint i = 1; i <= 100000; i++)
     studio_loss_plot_append (lp, i, 0.3 / (1 + i * 2e-5) + g_rand_double_range (rand, 0, 0.05)
                                     + (i == 61234 ? 1.0 : 0), 1e-4 * (1 - i / 100001.0));
   g_assert_cmpuint (studio_loss_plot_get_n_points (lp), ==, 100000);
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "loss-plot-100k.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "loss-plot-100k.png");
 
   /* The cache is built once per change, and frames without a change reuse it. */
   builds = studio_loss_plot_get_cache_builds (lp);
   g_assert_cmpuint (builds, >=, 1);
   gtk_widget_queue_draw (plot);
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "loss-plot-100k-again.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "loss-plot-100k-again.png");
   g_assert_cmpuint (studio_loss_plot_get_cache_builds (lp), ==, builds);
   studio_loss_plot_set_smoothing (lp, 0.9);
-  settle (300);
-  save_screenshot (GTK_WIDGET (window), "loss-plot-100k-smooth.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "loss-plot-100k-smooth.png");
   g_assert_cmpuint (studio_loss_plot_get_cache_builds (lp), ==, builds + 1);
 
   /* TensorBoard's debiased EMA: the first smoothed value is the first value. */
@@ -888,16 +820,16 @@ test_loss_plot_100k (void)
   studio_loss_plot_zoom (lp, 60000, 62000);
   g_assert_true (studio_loss_plot_get_zoom (lp, &first, &last));
   g_assert_cmpfloat (first, ==, 60000);
-  settle (200);
-  save_screenshot (GTK_WIDGET (window), "loss-plot-zoomed.png");
+  gui_test_settle (200);
+  gui_test_save_screenshot (GTK_WIDGET (window), "loss-plot-zoomed.png");
   studio_loss_plot_reset_zoom (lp);
   g_assert_false (studio_loss_plot_get_zoom (lp, NULL, NULL));
   studio_loss_plot_hover (lp, 450);
 
   /* The dark style draws too. */
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
-  settle (200);
-  save_screenshot (GTK_WIDGET (window), "loss-plot-dark.png");
+  gui_test_settle (200);
+  gui_test_save_screenshot (GTK_WIDGET (window), "loss-plot-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
   gtk_window_destroy (window);
 }
@@ -979,9 +911,9 @@ test_samples_view (void)
   make_image_run (project, "20261129-101500-cat");
   fixture_open (&f, project);
   studio_project_view_set_visible_view (f.project_view, "samples");
-  g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
-  settle (100);
-  g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
+  g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
+  gui_test_settle (100);
+  g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
 
   /* Runs, newest first, with final loss and date. */
   g_assert_cmpuint (studio_samples_view_get_n_runs (f.samples), ==, 2);
@@ -999,18 +931,18 @@ test_samples_view (void)
   g_assert_cmpuint (steps->len, ==, 3);
   g_assert_cmpint (g_array_index (steps, gint64, 2), ==, 10);
   g_assert_cmpstr (studio_samples_view_get_page (f.samples), ==, "gallery");
-  settle (300);
-  save_screenshot (GTK_WIDGET (f.window), "samples.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "samples.png");
 
   /* Two steps side by side, and one sample large. */
   g_assert_true (studio_samples_view_compare (f.samples, 30, 10));
   g_assert_cmpstr (studio_samples_view_get_page (f.samples), ==, "compare");
-  settle (300);
-  save_screenshot (GTK_WIDGET (f.window), "samples-compare.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "samples-compare.png");
   studio_samples_view_show_large (f.samples, 1);
   g_assert_cmpstr (studio_samples_view_get_page (f.samples), ==, "large");
-  settle (200);
-  save_screenshot (GTK_WIDGET (f.window), "samples-large.png");
+  gui_test_settle (200);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "samples-large.png");
 
   /* The prompt snippet and the export. */
   {
@@ -1031,7 +963,7 @@ test_samples_view (void)
     g_autofree char *runs = studio_project_dup_runs_dir (project);
     g_autofree char *older = g_build_filename (runs, "20261128-090000-older", NULL);
     studio_samples_view_select_run (f.samples, older);
-    g_assert_true (wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
+    g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
     g_assert_cmpuint (studio_samples_view_get_items (f.samples)->len, ==, 6);
     g_assert_cmpstr (studio_samples_view_get_run (f.samples), ==, older);
   }
@@ -1047,7 +979,7 @@ test_samples_view (void)
   }
   gc.view = f.samples;
   gc.n = 1;
-  g_assert_true (wait_until (has_generated, &gc, 10000));
+  g_assert_true (gui_test_wait_until (has_generated, &gc, 10000));
   {
     StudioSampleItem *item = g_ptr_array_index (studio_samples_view_get_generated (f.samples), 0);
     g_autoptr (GdkTexture) texture = NULL;
@@ -1060,8 +992,8 @@ test_samples_view (void)
     g_assert_no_error (error);
     g_assert_nonnull (texture);
   }
-  settle (300);
-  save_screenshot (GTK_WIDGET (f.window), "samples-generated.png");
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "samples-generated.png");
   fixture_close (&f);
   g_unsetenv ("STANDIN_SAMPLE_PNG");
 
@@ -1074,41 +1006,23 @@ test_samples_view (void)
     g_assert_no_error (error);
     args[0] = f.samples;
     args[1] = (gpointer) "lora-engine";
-    if (!wait_until (status_has, args, 30000))
+    if (!gui_test_wait_until (status_has, args, 30000))
       {
         args[1] = (gpointer) "sample";
-        g_assert_true (wait_until (status_has, args, 1000));
+        g_assert_true (gui_test_wait_until (status_has, args, 1000));
       }
     g_test_message ("generate: %s", studio_samples_view_get_status (f.samples));
   }
   fixture_close (&f);
 }
 
-static void
-delete_tree (GFile *file)
-{
-  g_autoptr (GFileEnumerator) children =
-    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
-                               G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  GFile *child_file;
-
-  while (children != NULL && g_file_enumerator_iterate (children, NULL, &child_file, NULL, NULL)
-         && child_file != NULL)
-    delete_tree (child_file);
-  g_file_delete (file, NULL, NULL);
-}
-
 static gboolean
 ignore_environment_warnings (const char *domain, GLogLevelFlags level, const char *message,
                              gpointer data)
 {
-  return strstr (message, "session bus") == NULL && strstr (message, "notification") == NULL;
-}
-
-static void
-test_no_display (void)
-{
-  g_test_skip ("no display (DISPLAY and WAYLAND_DISPLAY are unset): run under xvfb-run");
+  /* Under Xvfb the notification a finished run sends has no service to go to either. */
+  return gui_test_ignore_session_bus (domain, level, message, data) &&
+         strstr (message, "notification") == NULL;
 }
 
 int
@@ -1129,11 +1043,11 @@ main (int argc, char **argv)
   g_test_log_set_fatal_handler (ignore_environment_warnings, NULL);
   root = g_file_new_for_path (tmp_root);
 
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+  if (!gui_test_have_display ())
     {
-      g_test_add_func ("/train-view", test_no_display);
+      gui_test_add_no_display_skip ("/train-view");
       status = g_test_run ();
-      delete_tree (root);
+      gui_test_delete_tree (root);
       return status;
     }
   g_assert_nonnull (real_engine);
@@ -1152,7 +1066,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train-view/loss-plot-100k", test_loss_plot_100k);
   g_test_add_func ("/train-view/samples", test_samples_view);
   status = g_test_run ();
-  delete_tree (root);
+  gui_test_delete_tree (root);
   g_free (real_engine);
   return status;
 }
