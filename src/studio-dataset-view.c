@@ -14,6 +14,8 @@
 
 static const int zoom_sizes[] = { 96, 128, 160, 208, 256 };
 #define DEFAULT_ZOOM 2
+/* The most columns the grid shows, on the widest window at the smallest zoom. */
+#define MAX_COLUMNS 24
 /* Events of one file operation arrive in bursts: handle them together. */
 #define MONITOR_DELAY_MS 150
 #define HEALTH_DELAY_MS 300
@@ -69,6 +71,7 @@ struct _StudioDatasetView
   GCancellable          *import_cancellable;
   GStrv                  last_refused;
   gboolean               loading;
+  guint                  fit_tick;     /* tick callback on the grid, see fit_max_columns */
 };
 
 G_DEFINE_FINAL_TYPE (StudioDatasetView, studio_dataset_view, ADW_TYPE_BIN)
@@ -435,6 +438,48 @@ install_factory (StudioDatasetView *self)
   gtk_grid_view_set_factory (self->grid, factory);
 }
 
+/* GTK 4.8's GtkGridView keeps max-columns × 30 rows of cells alive, built, bound and
+ * allocated on every frame, whatever fits on screen: with max-columns at 24 that was 720
+ * cells for the 30 or so visible, and building them was most of the block when a large
+ * dataset was first shown (profiled). A column is never narrower than its thumbnail, so
+ * a width over the thumbnail size bounds the columns that fit: as the limit it costs no
+ * column. The grid's own width is known once it has been allocated (its horizontal
+ * adjustment changes then); before that the view's width bounds it, so that the first
+ * layout already has its columns. */
+static void
+fit_max_columns (StudioDatasetView *self)
+{
+  int width = gtk_widget_get_width (GTK_WIDGET (self->grid));
+  guint columns;
+
+  if (width <= 0)
+    width = gtk_widget_get_width (GTK_WIDGET (self));
+  columns = width > 0 ? CLAMP (width / zoom_sizes[self->zoom], 1, MAX_COLUMNS) : MAX_COLUMNS;
+  if (gtk_grid_view_get_max_columns (self->grid) != columns)
+    gtk_grid_view_set_max_columns (self->grid, columns);
+}
+
+static gboolean
+fit_max_columns_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
+{
+  StudioDatasetView *self = data;
+
+  self->fit_tick = 0;
+  fit_max_columns (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* The adjustment changes inside the grid's own allocation, where a new max-columns trips
+ * GTK 4.8's grid ("row_height >= 0" assertion): it is applied before the next frame's
+ * layout instead. */
+static void
+on_grid_width_changed (StudioDatasetView *self)
+{
+  if (self->fit_tick == 0)
+    self->fit_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self->grid), fit_max_columns_tick,
+                                                   self, NULL);
+}
+
 static void
 set_zoom (StudioDatasetView *self, int zoom)
 {
@@ -444,6 +489,7 @@ set_zoom (StudioDatasetView *self, int zoom)
   self->zoom = zoom;
   /* A new factory rebinds every cell at the new size. */
   install_factory (self);
+  fit_max_columns (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.zoom-in",
                                  zoom < (int) G_N_ELEMENTS (zoom_sizes) - 1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "dataset.zoom-out", zoom > 0);
@@ -1117,6 +1163,7 @@ show_dataset (StudioDatasetView *self, StudioDataset *dataset)
   g_autoptr (GError) error = NULL;
 
   self->dataset = g_object_ref (dataset);
+  fit_max_columns (self);   /* before the cells are made for the new items */
   gtk_filter_list_model_set_model (self->filtered, G_LIST_MODEL (dataset));
   g_signal_connect_object (dataset, "items-changed", G_CALLBACK (schedule_health), self,
                            G_CONNECT_SWAPPED);
@@ -1213,6 +1260,9 @@ studio_dataset_view_dispose (GObject *object)
   g_clear_object (&self->import_cancellable);
   if (self->filtered != NULL)
     clear_dataset (self);
+  if (self->fit_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self->grid), self->fit_tick);
+  self->fit_tick = 0;
   g_slist_free_full (g_steal_pointer (&self->pending_import), g_object_unref);
   g_clear_object (&self->project);
   g_clear_object (&self->selection);
@@ -1313,6 +1363,10 @@ studio_dataset_view_init (StudioDatasetView *self)
   self->selection = gtk_multi_selection_new (G_LIST_MODEL (g_object_ref (self->filtered)));
   gtk_grid_view_set_model (self->grid, GTK_SELECTION_MODEL (self->selection));
   install_factory (self);
+  /* The grid's width is known once allocated: its horizontal adjustment changes then. */
+  fit_max_columns (self);
+  g_signal_connect_object (gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (self->grid)), "changed",
+                           G_CALLBACK (on_grid_width_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect_swapped (self->filtered, "items-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect_swapped (self->filter_dropdown, "notify::selected", G_CALLBACK (on_filter_selected), self);

@@ -1,0 +1,199 @@
+/* test-dataset-grid-cells.c: how many cells the Dataset grid keeps for a large dataset.
+ * GTK 4.8's GtkGridView builds, binds and allocates max-columns × 30 rows of cells
+ * whatever fits on screen; the view bounds max-columns by its width over the thumbnail
+ * size. This test opens 1,000 images in a real StudioDatasetView under Xvfb and checks,
+ * at three zoom levels, that every column that fits is shown and that the grid keeps
+ * no more cells than those columns need (with the grid's 24 it kept all 1,000). */
+#include "config.h"
+
+#include <adwaita.h>
+
+#include "studio-dataset-view.h"
+#include "studio-project.h"
+#include "studio-resources.h"
+
+static char *home;
+
+static gboolean
+wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  while (!cond (data))
+    {
+      if (g_get_monotonic_time () > end)
+        return FALSE;
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (2000);
+    }
+  return TRUE;
+}
+
+static gboolean
+never (gpointer data)
+{
+  return FALSE;
+}
+
+static gboolean
+loaded (gpointer data)
+{
+  return !studio_dataset_view_get_loading (data) && studio_dataset_view_get_dataset (data) != NULL;
+}
+
+/* The grid's width is known after its first layout; the limit follows in the frame
+ * after. */
+static gboolean
+limit_fits (gpointer data)
+{
+  GtkWidget *view = data;
+  GtkWidget *grid = GTK_WIDGET (gtk_widget_get_template_child (view, STUDIO_TYPE_DATASET_VIEW, "grid"));
+  int width = gtk_widget_get_width (grid);
+  int size = studio_dataset_view_get_thumbnail_size (STUDIO_DATASET_VIEW (view));
+
+  return width > 0 && gtk_grid_view_get_max_columns (GTK_GRID_VIEW (grid)) <= (guint) MAX (1, width / size);
+}
+
+/* Columns at the distinct x positions of laid-out cells (the grid's children are not in
+ * screen order), the cells the grid keeps, and a cell's minimum width. */
+static guint
+grid_columns (GtkWidget *grid, guint *n_cells, int *cell_min_width)
+{
+  guint columns = 0;
+  float xs[64];
+
+  *n_cells = 0;
+  for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
+    {
+      graphene_rect_t bounds;
+      guint i;
+
+      if (gtk_widget_get_first_child (c) == NULL)   /* not a list item holding a cell */
+        continue;
+      (*n_cells)++;
+      if (!gtk_widget_compute_bounds (c, grid, &bounds) || bounds.size.width < 32)
+        continue;
+      gtk_widget_measure (c, GTK_ORIENTATION_HORIZONTAL, -1, cell_min_width, NULL, NULL, NULL);
+      for (i = 0; i < columns && xs[i] != bounds.origin.x; i++)
+        ;
+      if (i == columns && columns < G_N_ELEMENTS (xs))
+        xs[columns++] = bounds.origin.x;
+    }
+  return columns;
+}
+
+static void
+test_cells_fit_width (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *project_dir = g_build_filename (home, "many-project", NULL);
+  g_autofree char *src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset",
+                                           "shape-01-red-circle.png", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr (StudioProject) project = NULL;
+  GtkWidget *window, *view, *grid;
+  gsize len;
+
+  project = studio_project_create (project_dir, STUDIO_TASK_IMAGE_LORA, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("copy-%04u.png", i);
+      g_autofree char *dest = g_build_filename (studio_project_get_dataset_dir (project), name, NULL);
+      g_assert_true (g_file_set_contents (dest, data, len, NULL));
+    }
+
+  window = gtk_window_new ();
+  view = g_object_new (STUDIO_TYPE_DATASET_VIEW, NULL);
+  gtk_window_set_child (GTK_WINDOW (window), view);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (wait_until ((gboolean (*) (gpointer)) gtk_widget_get_mapped, window, 5000));
+  studio_dataset_view_set_project (STUDIO_DATASET_VIEW (view), project);
+  g_assert_true (wait_until (loaded, view, 15000));
+  grid = GTK_WIDGET (gtk_widget_get_template_child (view, STUDIO_TYPE_DATASET_VIEW, "grid"));
+  g_assert_nonnull (grid);
+
+  for (int step = 0; step < 3; step++)
+    {
+      int width, size = studio_dataset_view_get_thumbnail_size (STUDIO_DATASET_VIEW (view));
+      int min_width = 0;
+      guint n_cells, columns, max_columns;
+
+      wait_until (limit_fits, view, 10000);
+      wait_until (never, NULL, 300);   /* the layout with that limit */
+      width = gtk_widget_get_width (grid);
+      max_columns = gtk_grid_view_get_max_columns (GTK_GRID_VIEW (grid));
+      columns = grid_columns (grid, &n_cells, &min_width);
+      g_test_message ("thumbnails %d: grid %d wide, %u columns, max-columns %u, %u cells, "
+                      "cell at least %d wide", size, width, columns, max_columns, n_cells, min_width);
+      g_assert_cmpint (min_width, >, 0);
+      g_assert_cmpuint (columns, >=, 2);
+      /* Every column that fits is shown... */
+      g_assert_cmpint ((int) (columns + 1) * min_width, >, width);
+      /* ...the limit is what the width allows... */
+      g_assert_cmpuint (max_columns, <=, MAX (1, width / size));
+      /* ...and the cells are the grid's 30 rows (plus a few) of those columns. */
+      g_assert_cmpuint (n_cells, <=, max_columns * 33);
+      /* Smaller thumbnails next: more columns. */
+      gtk_widget_activate_action (view, "dataset.zoom-out", NULL);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static void
+skip_no_display (void)
+{
+  g_test_skip ("needs a display: run under xvfb-run");
+}
+
+static void
+delete_tree (GFile *file)
+{
+  g_autoptr (GFileEnumerator) children =
+    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                               NULL, NULL);
+  GFileInfo *info;
+
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autoptr (GFile) child = g_file_get_child (file, g_file_info_get_name (info));
+      delete_tree (child);
+      g_object_unref (info);
+    }
+  g_file_delete (file, NULL, NULL);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GFile) home_file = NULL;
+  int status;
+
+  /* A private thumbnail cache, set before GLib reads it. */
+  home = g_dir_make_tmp ("studio-gridcells-XXXXXX", &error);
+  g_assert_no_error (error);
+  home_file = g_file_new_for_path (home);
+  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
+  g_setenv ("XDG_DATA_HOME", home, TRUE);
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
+    {
+      g_test_add_func ("/dataset-view/grid-cells/fit-width", skip_no_display);
+    }
+  else
+    {
+      gtk_init ();
+      adw_init ();
+      (void) studio_get_resource ();   /* referencing the resource links it in */
+      g_test_add_func ("/dataset-view/grid-cells/fit-width", test_cells_fit_width);
+    }
+  status = g_test_run ();
+  delete_tree (home_file);
+  return status;
+}
