@@ -1,4 +1,6 @@
-/* tap.h: a tiny TAP printer for the engine tests (no GLib in the engine). */
+/* tap.h: a tiny TAP printer for the engine tests (no GLib in the engine): numbered
+ * "ok N - ..." lines, "# ..." diagnostics, and the plan at the end. tests/io/io-test.h
+ * builds on it. */
 #pragma once
 
 #include <stdarg.h>
@@ -7,7 +9,7 @@
 
 static int tap_n, tap_failed;
 
-static inline bool
+__attribute__ ((format (printf, 2, 3))) static inline bool
 tap_ok (bool ok, const char *fmt, ...)
 {
   va_list ap;
@@ -16,13 +18,14 @@ tap_ok (bool ok, const char *fmt, ...)
   vprintf (fmt, ap);
   printf ("\n");
   va_end (ap);
+  /* Flushed at once: a crash or a child process's output must not reorder the log. */
   fflush (stdout);
   if (!ok)
     tap_failed++;
   return ok;
 }
 
-static inline void
+__attribute__ ((format (printf, 1, 2))) static inline void
 tap_diag (const char *fmt, ...)
 {
   va_list ap;
@@ -31,6 +34,7 @@ tap_diag (const char *fmt, ...)
   vprintf (fmt, ap);
   printf ("\n");
   va_end (ap);
+  fflush (stdout);
 }
 
 static inline int

@@ -1,5 +1,6 @@
-/* io-test.h: a tiny TAP printer and file helpers for the engine's io/train tests (plain C,
- * like the engine). Each test binary numbers its checks and prints the plan at the end. */
+/* io-test.h: the TAP printer (tests/core/tap.h) plus a skip-all, temporary folders, file
+ * and Python helpers for the engine's io/train tests (plain C, like the engine). Each test
+ * binary numbers its checks and prints the plan at the end. */
 #pragma once
 
 #include <math.h>
@@ -12,49 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int tap_n, tap_failed;
-
-static bool
-tap_ok (bool cond, const char *fmt, ...)
-  __attribute__ ((format (printf, 2, 3)));
-
-static bool
-tap_ok (bool cond, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("%s %d - ", cond ? "ok" : "not ok", ++tap_n);
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  fflush (stdout);
-  if (!cond)
-    tap_failed++;
-  return cond;
-}
-
-static void
-tap_diag (const char *fmt, ...)
-  __attribute__ ((format (printf, 1, 2)));
-
-static void
-tap_diag (const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("# ");
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  fflush (stdout);
-}
-
-static int
-tap_done (void)
-{
-  printf ("1..%d\n", tap_n);
-  return tap_failed ? 1 : 0;
-}
+#include "../core/tap.h"
 
 __attribute__ ((unused)) static void
 tap_skip_all (const char *why)
