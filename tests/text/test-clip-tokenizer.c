@@ -3,7 +3,7 @@
  * file, or a vocab.json + merges.txt folder) must give, for every line "escaped
  * prompt<TAB>77 ids" of the table (made by make_clip_expected.py with transformers'
  * CLIPTokenizer), exactly those ids. */
-#include "tap.h"
+#include "../core/tap.h"
 
 #include "clip-tokenizer.h"
 

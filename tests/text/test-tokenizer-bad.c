@@ -2,7 +2,7 @@
  * hand-made vocabularies (merge rank order, ignore_merges, byte fallback, fuse_unk), and
  * every bad input (missing or broken files, unsupported models refused by name, missing
  * merges, invalid UTF-8, unknown ids, a missing CLIP tokenizer). */
-#include "tap.h"
+#include "../core/tap.h"
 
 #include "clip-tokenizer.h"
 #include "tokenizer.h"

@@ -3,7 +3,7 @@
  * test set (Chinese, emoji with ZWJ, runs of spaces and newlines, tabs, numbers, special
  * tokens in text, empty text); every case must give the same ids and the same text.
  * Usage: test-tokenizer-hf DIR */
-#include "tap.h"
+#include "../core/tap.h"
 
 #include "tokenizer-json.h"
 #include "tokenizer.h"

@@ -2,7 +2,7 @@
  * against Python's unicodedata for every code point: the general-category class that
  * the regex splits use, and the lower case that CLIP uses.
  * Usage: test-tokenizer-unicode DIR (made by make_unicode_dump.py) */
-#include "tap.h"
+#include "../core/tap.h"
 
 #include "tokenizer-unicode.h"
 
