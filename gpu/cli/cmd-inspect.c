@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "model-inspect.h"
 #include "safetensors.h"
 
 typedef struct {
@@ -268,6 +269,45 @@ inspect_folder (Inspection *in, const char *path, GError **error)
   return FALSE;
 }
 
+JsonObject *
+cli_inspect_model (const char *path, GError **error)
+{
+  Inspection in = { .kind = "unknown", .details = json_builder_new () };
+  json_builder_begin_object (in.details);
+  GError *problem = NULL;
+  gboolean ok = g_file_test (path, G_FILE_TEST_IS_DIR) ? inspect_folder (&in, path, &problem)
+                                                       : inspect_file (&in, path, &problem);
+  json_builder_end_object (in.details);
+  JsonNode *details = json_builder_get_root (in.details);
+  g_object_unref (in.details);
+  if (!ok)
+    {
+      /* the mapped-file and safetensors messages do not always name the file */
+      if (strstr (problem->message, path) == NULL)
+        g_prefix_error (&problem, "%s: ", path);
+      g_propagate_error (error, problem);
+      json_node_unref (details);
+      g_free (in.summary);
+      return NULL;
+    }
+  JsonObject *o = json_object_new ();
+  json_object_set_string_member (o, "path", path);
+  json_object_set_string_member (o, "kind", in.kind);
+  json_object_set_string_member (o, "summary", in.summary ? in.summary : in.kind);
+  json_object_set_boolean_member (o, "trainable", in.trainable);
+  json_object_set_member (o, "details", details);
+  g_free (in.summary);
+  return o;
+}
+
+static void
+print_object (JsonObject *o)
+{
+  g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), o);
+  g_autofree char *text = json_to_string (root, FALSE);
+  printf ("%s\n", text);
+}
+
 int
 cmd_inspect (int argc, char **argv)
 {
@@ -296,56 +336,29 @@ cmd_inspect (int argc, char **argv)
       fprintf (stderr, "%s: give one FILE or FOLDER (see %s --help)\n", argv[0], argv[0]);
       return CLI_EXIT_USAGE;
     }
-  Inspection in = { .kind = "unknown", .details = json_builder_new () };
-  json_builder_begin_object (in.details);
   g_autoptr(GError) error = NULL;
-  gboolean ok = g_file_test (path, G_FILE_TEST_IS_DIR) ? inspect_folder (&in, path, &error)
-                                                       : inspect_file (&in, path, &error);
-  json_builder_end_object (in.details);
-  g_autoptr(JsonNode) details = json_builder_get_root (in.details);
-  g_object_unref (in.details);
-  if (!ok)
+  g_autoptr(JsonObject) o = cli_inspect_model (path, &error);
+  if (o == NULL)
     {
       if (as_json)
         {
-          g_autoptr(JsonBuilder) b = json_builder_new ();
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "path");
-          json_builder_add_string_value (b, path);
-          json_builder_set_member_name (b, "error");
-          json_builder_add_string_value (b, error->message);
-          json_builder_end_object (b);
-          g_autoptr(JsonNode) root = json_builder_get_root (b);
-          g_autofree char *text = json_to_string (root, FALSE);
-          printf ("%s\n", text);
+          g_autoptr(JsonObject) e = json_object_new ();
+          json_object_set_string_member (e, "path", path);
+          json_object_set_string_member (e, "error", error->message);
+          print_object (e);
         }
       fprintf (stderr, "%s: %s\n", argv[0], error->message);
       return CLI_EXIT_PROBLEMS;
     }
   if (as_json)
-    {
-      g_autoptr(JsonBuilder) b = json_builder_new ();
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "path");
-      json_builder_add_string_value (b, path);
-      json_builder_set_member_name (b, "kind");
-      json_builder_add_string_value (b, in.kind);
-      json_builder_set_member_name (b, "summary");
-      json_builder_add_string_value (b, in.summary ? in.summary : in.kind);
-      json_builder_set_member_name (b, "trainable");
-      json_builder_add_boolean_value (b, in.trainable);
-      json_builder_set_member_name (b, "details");
-      json_builder_add_value (b, json_node_copy (details));
-      json_builder_end_object (b);
-      g_autoptr(JsonNode) root = json_builder_get_root (b);
-      g_autofree char *text = json_to_string (root, FALSE);
-      printf ("%s\n", text);
-    }
+    print_object (o);
   else
     {
+      g_autoptr(JsonNode) details = json_node_init_object (json_node_alloc (),
+                                                           json_object_get_object_member (o, "details"));
       g_autofree char *text = json_to_string (details, TRUE);
-      printf ("%s: %s\nkind: %s\n%s\n", path, in.summary ? in.summary : in.kind, in.kind, text);
+      printf ("%s: %s\nkind: %s\n%s\n", path, json_object_get_string_member (o, "summary"),
+              json_object_get_string_member (o, "kind"), text);
     }
-  g_free (in.summary);
   return CLI_EXIT_OK;
 }

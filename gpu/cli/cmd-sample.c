@@ -5,12 +5,9 @@
 #include "config.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "commands.h"
-#include "kohya.h"
-#include "sd-sampler.h"
-#include "studio-config.h"
+#include "sample-job.h"
 
 int
 cmd_sample (int argc, char **argv)
@@ -54,65 +51,18 @@ cmd_sample (int argc, char **argv)
                "are required (see %s --help)\n", argv[0], argv[0]);
       return CLI_EXIT_USAGE;
     }
-  g_autoptr(StudioConfig) config = NULL;
-  if (config_path != NULL)
-    {
-      g_autoptr(GError) error = NULL;
-      config = studio_config_load (config_path, &error);
-      if (config == NULL)
-        {
-          fprintf (stderr, "%s: %s\n", argv[0], error->message);
-          return CLI_EXIT_PROBLEMS;
-        }
-    }
-  const char *model_path = base ? base : config->base_model;
-  int res = config ? (int) studio_config_get_int (config, "resolution") : 512;
-  sd_sample_request q = {
-    .prompt = prompt,
-    .negative = negative,
-    .seed = seed >= 0 ? (uint64_t) seed
-            : config ? (uint64_t) studio_config_get_int (config, "seed") : 0,
-    .steps = steps > 0 ? steps : config ? (int) studio_config_get_int (config, "sample_steps") : 20,
-    .cfg = cfg > 0 ? cfg : config ? studio_config_get_number (config, "sample_cfg_scale") : 7.5,
-    .width = width > 0 ? width : res,
-    .height = height > 0 ? height : res,
-    .sampler = sampler ? sampler
-               : config ? studio_config_get_string (config, "sample_sampler") : "euler_a",
-    .clip_skip = config ? (int) studio_config_get_int (config, "clip_skip") : 1,
-    .model_name = model_path,
-    .lora_weight = weight,
+  SampleJobArgs args = {
+    .config_path = config_path, .base = base, .lora = lora, .weight = weight,
+    .prompt = prompt, .negative = negative, .seed = seed, .steps = steps, .cfg = cfg,
+    .width = width, .height = height, .sampler = sampler, .device = device, .out = out,
   };
-  g_autofree char *lora_name = NULL;
-  if (lora != NULL)
-    {
-      lora_name = g_path_get_basename (lora);
-      char *dot = strrchr (lora_name, '.');
-      if (dot)
-        *dot = '\0';
-      q.lora_name = lora_name;
-    }
   le_error err = { 0 };
-  const backend *be = backend_select (device ? device : "cpu", &err);
-  sd15_model *m = be ? sd15_model_load (model_path, SD15_LOAD_ALL, SD15_DTYPE_KEEP, be, &err)
-                     : NULL;
-  le_clip_tokenizer *tok = NULL;
-  graph *g = NULL;
-  bool ok = m != NULL && (lora == NULL || kohya_load (m, lora, (float) weight, &err));
-  if (ok)
-    ok = (tok = le_clip_tokenizer_find (config ? studio_config_get_string (config, "tokenizer_path")
-                                               : NULL, model_path, &err)) != NULL;
-  if (ok)
-    ok = (g = graph_new (be, &err)) != NULL;
-  if (ok)
-    ok = sd_sample_to_png (m, tok, g, &q, out, &err);
-  graph_free (g);
-  le_clip_tokenizer_free (tok);
-  sd15_model_free (m);
-  if (!ok)
+  g_autofree char *written = sample_job_run (&args, &err);
+  if (written == NULL)
     {
       fprintf (stderr, "%s: %s\n", argv[0], err.message);
       return CLI_EXIT_PROBLEMS;
     }
-  printf ("%s\n", out);
+  printf ("%s\n", written);
   return CLI_EXIT_OK;
 }

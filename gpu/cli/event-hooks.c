@@ -22,7 +22,63 @@ static void
 on_sample (void *user, long long step, const char *path, const char *prompt)
 {
   CliEventSink *sink = user;
+  /* Under the run's id, so the run's sample index records it like any other preview. */
   cli_emit (studio_event_sample (sink->id, step, path, prompt));
+  if (sink->sample_id != NULL)
+    g_ptr_array_add (sink->sample_paths, g_strdup (path));
+}
+
+static bool
+sample_wanted (void *user)
+{
+  CliEventSink *sink = user;
+  if (sink->control == NULL || sink->sample_id != NULL)
+    return false;
+  sink->sample_id = run_control_take_sample (sink->control);
+  if (sink->sample_id == NULL)
+    return false;
+  sink->sample_paths = g_ptr_array_new_with_free_func (g_free);
+  return true;
+}
+
+static void
+answer_sample (CliEventSink *sink, const char *status)
+{
+  g_ptr_array_add (sink->sample_paths, NULL);
+  cli_emit (studio_event_done (sink->sample_id, status,
+                               (const char *const *) sink->sample_paths->pdata));
+  g_clear_pointer (&sink->sample_id, g_free);
+  g_clear_pointer (&sink->sample_paths, g_ptr_array_unref);
+}
+
+static void
+sample_drawn (void *user, bool ok)
+{
+  CliEventSink *sink = user;
+  if (sink->sample_id == NULL)
+    return;
+  if (!ok)
+    cli_emit (studio_event_error (sink->sample_id, "sample",
+                                  "drawing the previews failed; the run's error says why"));
+  answer_sample (sink, ok ? "completed" : "failed");
+}
+
+void
+cli_event_sink_end_samples (CliEventSink *sink)
+{
+  if (sink->sample_id == NULL && sink->control != NULL)
+    {
+      sink->sample_id = run_control_take_sample (sink->control);
+      if (sink->sample_id != NULL)
+        sink->sample_paths = g_ptr_array_new_with_free_func (g_free);
+    }
+  if (sink->sample_id == NULL)
+    return;
+  cli_emit (studio_event_error (sink->sample_id, "no-run",
+                                "the run ended before its next step, so no preview was drawn "
+                                "for this request; its final samples are in the run's samples "
+                                "folder, or ask again now that it is over"));
+  answer_sample (sink, "failed");
 }
 
 static void
@@ -72,5 +128,7 @@ cli_event_hooks_init (le_run_hooks *hooks, CliEventSink *sink)
     .error = on_error,
     .keep_going = keep_going,
     .save_on_stop = save_on_stop,
+    .sample_wanted = sample_wanted,
+    .sample_drawn = sample_drawn,
   };
 }

@@ -9,11 +9,13 @@ run_control_init (RunControl *control)
   control->paused = FALSE;
   control->stop = FALSE;
   control->save_on_stop = TRUE;
+  control->sample_id = NULL;
 }
 
 void
 run_control_clear (RunControl *control)
 {
+  g_clear_pointer (&control->sample_id, g_free);
   g_mutex_clear (&control->lock);
   g_cond_clear (&control->changed);
 }
@@ -25,6 +27,7 @@ run_control_reset (RunControl *control)
   control->paused = FALSE;
   control->stop = FALSE;
   control->save_on_stop = TRUE;
+  g_clear_pointer (&control->sample_id, g_free);
   g_mutex_unlock (&control->lock);
 }
 
@@ -74,4 +77,24 @@ run_control_save_on_stop (RunControl *control)
   gboolean save = control->save_on_stop;
   g_mutex_unlock (&control->lock);
   return save;
+}
+
+gboolean
+run_control_want_sample (RunControl *control, const char *id)
+{
+  g_mutex_lock (&control->lock);
+  gboolean free_slot = control->sample_id == NULL;
+  if (free_slot)
+    control->sample_id = g_strdup (id);
+  g_mutex_unlock (&control->lock);
+  return free_slot;
+}
+
+char *
+run_control_take_sample (RunControl *control)
+{
+  g_mutex_lock (&control->lock);
+  char *id = g_steal_pointer (&control->sample_id);
+  g_mutex_unlock (&control->lock);
+  return id;
 }

@@ -37,4 +37,10 @@ typedef struct {
    * (after saving a checkpoint when save_on_stop() says so). */
   bool (*keep_going) (void *user);
   bool (*save_on_stop) (void *user);
+  /* Optional (NULL: never). Asked at each step boundary: true once after someone wanted
+   * previews now (serve's `sample` during a run); the trainer then draws its sample
+   * prompts with the current weights and reports with sample_drawn (OK false: it failed,
+   * and the run fails with it). */
+  bool (*sample_wanted) (void *user);
+  void (*sample_drawn) (void *user, bool ok);
 } le_run_hooks;

@@ -3,9 +3,14 @@
 
 #include "serve-session.h"
 
+#include <stdlib.h>
+
 #include "event-hooks.h"
 #include "event-writer.h"
+#include "model-inspect.h"
 #include "run-control.h"
+#include "sample-job.h"
+#include "safetensors.h"
 #include "train-job.h"
 
 typedef enum {
@@ -13,9 +18,11 @@ typedef enum {
   STATE_RUNNING,
   STATE_PAUSED,
   STATE_STOPPING,
+  STATE_SAMPLING,         /* a `sample` outside a run; never announced (no run state) */
 } ServeState;
 
-static const char *const state_names[] = { "idle", "running", "paused", "stopping" };
+static const char *const state_names[] = { "idle", "running", "paused", "stopping",
+                                           "sampling" };
 
 struct _ServeSession {
   GMutex       lock;      /* guards state: the worker sets it back to idle */
@@ -24,6 +31,8 @@ struct _ServeSession {
   RunControl   control;
   CliEventSink sink;      /* sink.id: the id of the train request that runs */
   char        *config_path, *resume, *device;
+  JsonObject  *sample;    /* the `sample` request the worker draws (STATE_SAMPLING) */
+  gboolean     sample_cancelled;  /* under lock: cancel came while it was drawn */
   ServeJobFunc job;
 };
 
@@ -78,6 +87,7 @@ run_worker (gpointer data)
   g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func (g_free);
 
   le_run_status status = session->job (&args, &hooks, outputs);
+  cli_event_sink_end_samples (&session->sink);
 
   g_ptr_array_add (outputs, NULL);
   const char *name = status == LE_RUN_COMPLETED ? "completed"
@@ -100,6 +110,7 @@ reap_worker (ServeSession *session)
   g_clear_pointer (&session->config_path, g_free);
   g_clear_pointer (&session->resume, g_free);
   g_clear_pointer (&session->device, g_free);
+  g_clear_pointer (&session->sample, json_object_unref);
 }
 
 static const char *
@@ -112,10 +123,14 @@ optional_string (JsonObject *object, const char *name)
 static void
 start_train (ServeSession *session, const StudioRequest *request)
 {
-  if (get_state (session) != STATE_IDLE)
+  ServeState state = get_state (session);
+  if (state != STATE_IDLE)
     {
-      g_autofree char *msg = g_strdup_printf (
-        "a run (request \"%s\") is already in progress; stop it first", session->sink.id);
+      g_autofree char *msg = state == STATE_SAMPLING
+        ? g_strdup_printf ("a sample (request \"%s\") is being drawn; start the run when it "
+                           "is done", session->sink.id)
+        : g_strdup_printf ("a run (request \"%s\") is already in progress; stop it first",
+                           session->sink.id);
       cli_emit (studio_event_error (request->id, "busy", msg));
       return;
     }
@@ -144,9 +159,164 @@ stop_run (ServeSession *session, const StudioRequest *request, gboolean save_che
   if (transition (session, FROM (STATE_RUNNING) | FROM (STATE_PAUSED), STATE_STOPPING,
                   request->id))
     run_control_stop (&session->control, save_checkpoint);
-  else if (get_state (session) == STATE_IDLE)
+  else if (get_state (session) == STATE_IDLE || get_state (session) == STATE_SAMPLING)
     no_run (request, "stop");
   /* Already stopping: the done event follows. */
+}
+
+/* ---- sample ---- */
+
+static gint64
+optional_int (JsonObject *object, const char *name, gint64 fallback)
+{
+  return json_object_has_member (object, name)
+         ? json_object_get_int_member (object, name) : fallback;
+}
+
+static double
+optional_number (JsonObject *object, const char *name, double fallback)
+{
+  return json_object_has_member (object, name)
+         ? json_object_get_double_member (object, name) : fallback;
+}
+
+/* The step a LoRA file was written at (kohya's ss_steps), or 0 when it does not say. */
+static gint64
+lora_step (const char *path)
+{
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return 0;
+  le_error err = { 0 };
+  st_file *f = st_open (path, &err);
+  const char *steps = f ? st_metadata_get (f, "ss_steps") : NULL;
+  gint64 step = steps ? g_ascii_strtoll (steps, NULL, 10) : 0;
+  st_close (f);
+  return step;
+}
+
+static gpointer
+sample_worker (gpointer data)
+{
+  ServeSession *session = data;
+  JsonObject *o = session->sample;
+  const char *id = session->sink.id;
+  SampleJobArgs args = {
+    .config_path = optional_string (o, "config"),
+    .lora = optional_string (o, "lora"),
+    .weight = optional_number (o, "weight", 1.0),
+    .prompt = json_object_get_string_member (o, "prompt"),
+    .negative = optional_string (o, "negative_prompt"),
+    .seed = optional_int (o, "seed", -1),
+    .steps = (int) optional_int (o, "steps", 0),
+    .cfg = optional_number (o, "cfg_scale", 0),
+    .width = (int) optional_int (o, "width", 0),
+    .height = (int) optional_int (o, "height", 0),
+    .out = optional_string (o, "out"),
+  };
+  le_error err = { 0 };
+  g_autofree char *path = sample_job_run (&args, &err);
+
+  g_mutex_lock (&session->lock);
+  gboolean cancelled = session->sample_cancelled;
+  g_mutex_unlock (&session->lock);
+  const char *outputs[] = { path, NULL };
+  if (path == NULL)
+    {
+      cli_emit (studio_event_error (id, sample_job_error_code (&err), err.message));
+      cli_emit (studio_event_done (id, cancelled ? "cancelled" : "failed", NULL));
+    }
+  else if (cancelled)
+    cli_emit (studio_event_done (id, "cancelled", outputs));
+  else
+    {
+      cli_emit (studio_event_sample (id, lora_step (args.lora), path, args.prompt));
+      cli_emit (studio_event_done (id, "completed", outputs));
+    }
+  /* Back to idle without a state event: no run started or ended. */
+  g_mutex_lock (&session->lock);
+  session->state = STATE_IDLE;
+  g_mutex_unlock (&session->lock);
+  return NULL;
+}
+
+static void
+start_sample (ServeSession *session, const StudioRequest *request)
+{
+  g_mutex_lock (&session->lock);
+  ServeState state = session->state;
+  if (state == STATE_IDLE)
+    {
+      session->state = STATE_SAMPLING;
+      session->sample_cancelled = FALSE;
+    }
+  g_mutex_unlock (&session->lock);
+
+  if (state == STATE_RUNNING || state == STATE_PAUSED)
+    {
+      /* The run draws its previews with the weights it has at the next step boundary
+       * (a paused run: after it resumes); done answers this request then. */
+      if (!run_control_want_sample (&session->control, request->id))
+        cli_emit (studio_event_error (request->id, "busy",
+                                      "previews were already asked for and not drawn yet; "
+                                      "wait for them"));
+      else
+        cli_emit (studio_event_log (request->id, "info",
+                                    "the run draws its sample prompts after the current step"));
+      return;
+    }
+  if (state != STATE_IDLE)
+    {
+      g_autofree char *msg = state == STATE_SAMPLING
+        ? g_strdup_printf ("a sample (request \"%s\") is being drawn; ask again when it is "
+                           "done", session->sink.id)
+        : g_strdup ("the run is stopping; ask again when it has ended");
+      cli_emit (studio_event_error (request->id, "busy", msg));
+      return;
+    }
+  reap_worker (session);
+  session->sink.id = g_strdup (request->id);
+  session->sample = json_object_ref (request->object);
+  session->worker = g_thread_new ("lora-engine-sample", sample_worker, session);
+}
+
+/* Cancels a sample request: the one being drawn (its image is dropped when it is done:
+ * a drawing cannot be interrupted) or one waiting for a run's next step. */
+static gboolean
+cancel_sample (ServeSession *session, const char *target)
+{
+  g_mutex_lock (&session->lock);
+  gboolean drawing = session->state == STATE_SAMPLING
+                     && g_strcmp0 (target, session->sink.id) == 0;
+  if (drawing)
+    session->sample_cancelled = TRUE;
+  g_mutex_unlock (&session->lock);
+  if (drawing)
+    return TRUE;
+  g_autofree char *waiting = run_control_take_sample (&session->control);
+  if (waiting != NULL && g_str_equal (waiting, target))
+    {
+      cli_emit (studio_event_done (target, "cancelled", NULL));
+      return TRUE;
+    }
+  if (waiting != NULL)   /* another request's: put it back */
+    run_control_want_sample (&session->control, waiting);
+  return FALSE;
+}
+
+/* ---- inspect ---- */
+
+static void
+inspect (const StudioRequest *request)
+{
+  const char *path = json_object_get_string_member (request->object, "path");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) data = cli_inspect_model (path, &error);
+  if (data == NULL)
+    cli_emit (studio_event_error (request->id,
+                                  g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_INVAL)
+                                  ? "format" : "io", error->message));
+  else
+    cli_emit (studio_event_result (request->id, data));
 }
 
 static void
@@ -189,7 +359,11 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
     case STUDIO_CMD_CANCEL:
       {
         const char *target = json_object_get_string_member (request->object, "target");
-        if (get_state (session) != STATE_IDLE && g_strcmp0 (target, session->sink.id) == 0)
+        state = get_state (session);
+        if (cancel_sample (session, target))
+          ;
+        else if (state != STATE_IDLE && state != STATE_SAMPLING
+                 && g_strcmp0 (target, session->sink.id) == 0)
           stop_run (session, request, FALSE);
         else
           {
@@ -209,7 +383,7 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
           state = get_state (session);
           if (state == STATE_PAUSED)
             cli_emit (studio_event_state (request->id, "paused"));
-          else if (state == STATE_IDLE)
+          else if (state == STATE_IDLE || state == STATE_SAMPLING)
             no_run (request, "pause");
         }
       break;
@@ -222,14 +396,20 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
           state = get_state (session);
           if (state == STATE_RUNNING)
             cli_emit (studio_event_state (request->id, "running"));
-          else if (state == STATE_IDLE)
+          else if (state == STATE_IDLE || state == STATE_SAMPLING)
             no_run (request, "resume");
         }
       break;
 
     case STUDIO_CMD_SAMPLE:
-    case STUDIO_CMD_CAPTION:
+      start_sample (session, request);
+      break;
+
     case STUDIO_CMD_INSPECT:
+      inspect (request);
+      break;
+
+    case STUDIO_CMD_CAPTION:
       not_built (request);
       break;
 
@@ -246,7 +426,8 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
 void
 serve_session_free (ServeSession *session)
 {
-  if (get_state (session) != STATE_IDLE)
+  ServeState state = get_state (session);
+  if (state != STATE_IDLE && state != STATE_SAMPLING)
     run_control_stop (&session->control, TRUE);
   reap_worker (session);
   run_control_clear (&session->control);

@@ -151,6 +151,23 @@ sample_now (trainer_ctx *c, le_error *e)
   return ok;
 }
 
+/* True once after someone asked for previews now (le_run_hooks.sample_wanted). */
+static bool
+sample_wanted (const le_run_hooks *hooks)
+{
+  return hooks->sample_wanted != NULL && hooks->sample_wanted (hooks->user);
+}
+
+/* sample_now, then the answer to whoever ASKED for it. */
+static bool
+sample_answered (trainer_ctx *c, bool asked, le_error *e)
+{
+  bool ok = sample_now (c, e);
+  if (asked && c->run.hooks->sample_drawn != NULL)
+    c->run.hooks->sample_drawn (c->run.hooks->user, ok);
+  return ok;
+}
+
 static bool
 has_checkpoints (const char *dir)
 {
@@ -383,8 +400,9 @@ loop (trainer_ctx *c, le_trainer_result *result, le_error *err)
       if (!last && opt->save_steps > 0 && run->step % opt->save_steps == 0
           && !checkpoint_now (c, result, &e))
         return fail (c, "checkpoint", &e, err);
-      if (!last && opt->sample_every > 0 && run->step % opt->sample_every == 0
-          && !sample_now (c, &e))
+      bool asked = !last && sample_wanted (hooks);
+      if (((!last && opt->sample_every > 0 && run->step % opt->sample_every == 0) || asked)
+          && !sample_answered (c, asked, &e))
         return fail (c, "sample", &e, err);
     }
 
@@ -398,7 +416,7 @@ loop (trainer_ctx *c, le_trainer_result *result, le_error *err)
     {
       if (!checkpoint_now (c, result, &e))
         return fail (c, "checkpoint", &e, err);
-      if (!sample_now (c, &e))
+      if (!sample_answered (c, sample_wanted (hooks), &e))
         return fail (c, "sample", &e, err);
     }
   return LE_RUN_COMPLETED;

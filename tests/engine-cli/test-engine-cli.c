@@ -51,8 +51,9 @@ run_argv (Result *r, const char *const *args)
 #define RUN(r, ...) run_argv (r, (const char *const[]) { __VA_ARGS__, NULL })
 
 static const char *const built_commands[] = { "check", "devices", "serve", "train", "eval",
-                                              "generate", "merge", "fixture", NULL };
-static const char *const later_commands[] = { "sample", "inspect", "caption", NULL };
+                                              "generate", "merge", "fixture", "sample",
+                                              "inspect", NULL };
+static const char *const later_commands[] = { "caption", NULL };
 
 static void
 test_version (void)
@@ -314,20 +315,22 @@ test_check_usage (void)
   g_assert_nonnull (strstr (m.err, "/nonexistent/config.yaml"));
 }
 
+/* The project's model is only a header: check passes, training names the file. */
 static void
-test_train_not_built (void)
+test_train_bad_model (void)
 {
   g_auto(Project) p = { 0 };
   project_init (&p, good_config);
+  g_autofree char *model = g_build_filename (p.dir, "model.safetensors", NULL);
   g_auto(Result) r = { 0 };
   RUN (&r, "train", "--config", p.config);
   g_assert_cmpint (r.status, ==, 1);
-  g_assert_nonnull (strstr (r.err, "training is not built into this version"));
+  g_assert_nonnull (strstr (r.err, model));
 
   g_auto(Result) j = { 0 };
   RUN (&j, "train", "--json", "--config", p.config);
   g_assert_cmpint (j.status, ==, 1);
-  g_assert_nonnull (strstr (j.out, "\"code\":\"not-implemented\""));
+  g_assert_nonnull (strstr (j.out, "\"event\":\"error\""));
   g_assert_true (g_str_has_suffix (j.out, "{\"event\":\"done\",\"status\":\"failed\","
                                           "\"outputs\":[]}\n"));
 
@@ -337,7 +340,7 @@ test_train_not_built (void)
   g_assert_cmpint (d.status, ==, 1);
   g_assert_nonnull (strstr (d.err, "unknown device \"tpu\""));
   g_assert_nonnull (strstr (d.err, "/nonexistent/ckpt"));
-  g_assert_null (strstr (d.err, "not built"));
+  g_assert_null (strstr (d.err, "truncated"));
 }
 
 /* ---- devices ---- */
@@ -517,7 +520,7 @@ test_serve_bad_lines (void)
   server_expect_error (&s, "5", "no-run");
   server_send (&s, "{\"id\":\"6\",\"cmd\":\"cancel\",\"target\":\"99\"}");
   server_expect_error (&s, "6", "no-run");
-  server_send (&s, "{\"id\":\"7\",\"cmd\":\"inspect\",\"path\":\"/x\"}");
+  server_send (&s, "{\"id\":\"7\",\"cmd\":\"caption\",\"path\":\"/x\"}");
   server_expect_error (&s, "7", "not-implemented");
 
   /* shutdown ends the server at once: the request after it gets no answer. */
@@ -552,16 +555,286 @@ test_serve_train (void)
   g_assert_cmpstr (json_object_get_string_member (done->object, "status"), ==, "failed");
   server_expect_state (&s, "t1", "idle");
 
-  /* A good config is checked, then the engine says plainly that it cannot train yet. */
+  /* A good config is checked, then the model (only a header here) fails to load, and
+   * the error names it. */
   json_object_set_string_member (args, "config", p.config);
   g_autofree char *good_line = studio_protocol_request_line ("t2", "train", args);
   server_send (&s, good_line);
   server_expect_state (&s, "t2", "running");
-  g_autoptr(StudioEvent) log = server_expect (&s, STUDIO_EVENT_LOG, "t2");
-  server_expect_error (&s, "t2", "not-implemented");
+  StudioEvent *e;
+  while ((e = server_next (&s)) != NULL && e->kind == STUDIO_EVENT_LOG)
+    studio_event_free (e);
+  g_assert_nonnull (e);
+  g_assert_cmpint (e->kind, ==, STUDIO_EVENT_ERROR);
+  g_assert_nonnull (strstr (json_object_get_string_member (e->object, "message"),
+                            "model.safetensors"));
+  studio_event_free (e);
   g_autoptr(StudioEvent) done2 = server_expect (&s, STUDIO_EVENT_DONE, "t2");
   server_expect_state (&s, "t2", "idle");
 
+  server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
+  server_finish (&s, FALSE);
+}
+
+/* ---- serve: inspect and sample on the sd15-tiny fixture ---- */
+
+/* A folder with the sd15-tiny fixture (models/sd15-tiny) and a config that trains on the
+ * demo dataset for STEPS steps, with a fast preview. */
+static void
+sd_project_init (Project *p, int steps)
+{
+  g_autoptr(GError) error = NULL;
+  const char *demo = g_getenv ("DEMO_DIR");
+  g_assert_nonnull (demo);
+  p->dir = g_dir_make_tmp ("lora-engine-sample-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *model = g_build_filename (p->dir, "sd15-tiny", NULL);
+  g_auto(Result) r = { 0 };
+  RUN (&r, "fixture", "--kind", "sd15-tiny", "--out", model);
+  g_assert_cmpint (r.status, ==, 0);
+  g_autofree char *text = g_strdup_printf (
+    "task_type: image-lora\n"
+    "train_data_dir: %s/dataset\n"
+    "metadata_path: %s/dataset/metadata.csv\n"
+    "base_model: %s\n"
+    "resolution: 64\n"
+    "lora_rank: 4\n"
+    "lora_alpha: 4\n"
+    "batch_size: 4\n"
+    /* large enough that two steps move the image */
+    "learning_rate: 0.05\n"
+    "max_train_steps: %d\n"
+    "save_steps: 0\n"
+    "sample_every: 0\n"
+    "sample_steps: 4\n"
+    "sample_prompts: [\"a red circle\"]\n"
+    "output_dir: %s/out\n", demo, demo, model, steps, p->dir);
+  p->config = g_build_filename (p->dir, "config.yaml", NULL);
+  write_file (p->config, text);
+}
+
+/* Reads events until one of KIND for ID, which it returns; the others are dropped. */
+static StudioEvent *
+server_until (Server *s, StudioEventKind kind, const char *id)
+{
+  for (;;)
+    {
+      StudioEvent *e = server_next (s);
+      g_assert_nonnull (e);
+      if (e->kind == kind && g_strcmp0 (e->id, id) == 0)
+        return e;
+      /* an error nobody expected fails here, with its message in the log */
+      if (e->kind == STUDIO_EVENT_ERROR)
+        g_assert_cmpstr (json_object_get_string_member (e->object, "message"), ==, "");
+      studio_event_free (e);
+    }
+}
+
+static void
+test_serve_inspect (void)
+{
+  g_auto(Project) p = { 0 };
+  sd_project_init (&p, 2);
+  g_autofree char *model = g_build_filename (p.dir, "sd15-tiny", NULL);
+  g_autofree char *missing = g_build_filename (p.dir, "no-such-model.safetensors", NULL);
+  Server s;
+  server_start (&s);
+  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+
+  g_autoptr(JsonObject) args = json_object_new ();
+  json_object_set_string_member (args, "path", model);
+  g_autofree char *line = studio_protocol_request_line ("i1", "inspect", args);
+  server_send (&s, line);
+  g_autoptr(StudioEvent) result = server_expect (&s, STUDIO_EVENT_RESULT, "i1");
+  JsonObject *data = json_object_get_object_member (result->object, "data");
+  g_assert_cmpstr (json_object_get_string_member (data, "kind"), ==, "sd15-diffusers");
+  g_assert_cmpstr (json_object_get_string_member (data, "path"), ==, model);
+  g_assert_true (json_object_get_boolean_member (data, "trainable"));
+  g_assert_true (json_object_has_member (data, "summary"));
+
+  /* the same answer as the command line's */
+  g_auto(Result) cli = { 0 };
+  RUN (&cli, "inspect", "--json", model);
+  g_autoptr(JsonNode) data_node = json_node_init_object (json_node_alloc (), data);
+  g_autofree char *data_text = json_to_string (data_node, FALSE);
+  g_assert_cmpstr (g_strchomp (cli.out), ==, data_text);
+
+  json_object_set_string_member (args, "path", missing);
+  g_autofree char *bad = studio_protocol_request_line ("i2", "inspect", args);
+  server_send (&s, bad);
+  g_autoptr(StudioEvent) error = server_expect (&s, STUDIO_EVENT_ERROR, "i2");
+  g_assert_nonnull (strstr (json_object_get_string_member (error->object, "message"), missing));
+
+  server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
+  server_finish (&s, FALSE);
+}
+
+static guchar *
+png_pixels (const char *path, gsize *len, char **parameters)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file (path, &error);
+  g_assert_no_error (error);
+  *parameters = g_strdup (gdk_pixbuf_get_option (pb, "tEXt::parameters"));
+  return g_memdup2 (gdk_pixbuf_read_pixels (pb), *len = gdk_pixbuf_get_byte_length (pb));
+}
+
+static void
+send_sample (Server *s, const char *id, const char *config, const char *lora, double weight,
+             const char *out, int steps)
+{
+  g_autoptr(JsonObject) args = json_object_new ();
+  json_object_set_string_member (args, "prompt", "a red circle");
+  json_object_set_string_member (args, "negative_prompt", "blurry");
+  json_object_set_string_member (args, "config", config);
+  if (lora != NULL)
+    json_object_set_string_member (args, "lora", lora);
+  json_object_set_double_member (args, "weight", weight);
+  json_object_set_int_member (args, "seed", 7);
+  json_object_set_int_member (args, "steps", steps);
+  if (out != NULL)
+    json_object_set_string_member (args, "out", out);
+  g_autofree char *line = studio_protocol_request_line (id, "sample", args);
+  server_send (s, line);
+}
+
+/* Draws SAMPLE with a LoRA and expects its sample event and done; returns the path. */
+static char *
+expect_sample (Server *s, const char *id, const char *out)
+{
+  g_autoptr(StudioEvent) ev = server_expect (s, STUDIO_EVENT_SAMPLE, id);
+  g_assert_cmpstr (json_object_get_string_member (ev->object, "path"), ==, out);
+  g_assert_cmpstr (json_object_get_string_member (ev->object, "prompt"), ==, "a red circle");
+  g_autoptr(StudioEvent) done = server_expect (s, STUDIO_EVENT_DONE, id);
+  g_assert_cmpstr (json_object_get_string_member (done->object, "status"), ==, "completed");
+  JsonArray *outputs = json_object_get_array_member (done->object, "outputs");
+  g_assert_cmpuint (json_array_get_length (outputs), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (outputs, 0), ==, out);
+  return g_strdup (out);
+}
+
+static void
+test_serve_sample (void)
+{
+  g_auto(Project) p = { 0 };
+  sd_project_init (&p, 2);
+  g_autofree char *lora = g_build_filename (p.dir, "out", "pytorch_lora_weights.safetensors",
+                                            NULL);
+  g_autofree char *with = g_build_filename (p.dir, "with.png", NULL);
+  g_autofree char *without = g_build_filename (p.dir, "without.png", NULL);
+  g_autofree char *missing = g_build_filename (p.dir, "no-such.safetensors", NULL);
+  Server s;
+  server_start (&s);
+  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+
+  /* a 2-step run writes the LoRA */
+  g_autoptr(JsonObject) args = json_object_new ();
+  json_object_set_string_member (args, "config", p.config);
+  g_autofree char *train = studio_protocol_request_line ("t", "train", args);
+  server_send (&s, train);
+  g_autoptr(StudioEvent) trained = server_until (&s, STUDIO_EVENT_DONE, "t");
+  g_assert_cmpstr (json_object_get_string_member (trained->object, "status"), ==, "completed");
+  server_expect_state (&s, "t", "idle");
+  g_assert_true (g_file_test (lora, G_FILE_TEST_IS_REGULAR));
+
+  /* the LoRA at 1.5 and at 0 from the same seed: two PNGs, which differ */
+  send_sample (&s, "s1", p.config, lora, 1.5, with, 4);
+  g_free (expect_sample (&s, "s1", with));
+  send_sample (&s, "s2", p.config, lora, 0, without, 4);
+  g_free (expect_sample (&s, "s2", without));
+  gsize n1, n2;
+  g_autofree char *params1 = NULL, *params2 = NULL;
+  g_autofree guchar *px1 = png_pixels (with, &n1, &params1);
+  g_autofree guchar *px2 = png_pixels (without, &n2, &params2);
+  g_assert_cmpuint (n1, ==, n2);
+  g_assert_true (memcmp (px1, px2, n1) != 0);
+  g_assert_nonnull (strstr (params1, "a red circle"));
+  g_assert_nonnull (strstr (params1, "<lora:pytorch_lora_weights:1.5>"));
+  g_assert_nonnull (strstr (params1, "Seed: 7"));
+
+  /* without "out": into the run's samples folder */
+  send_sample (&s, "s3", p.config, lora, 1, NULL, 2);
+  g_autoptr(StudioEvent) ev3 = server_expect (&s, STUDIO_EVENT_SAMPLE, "s3");
+  const char *path3 = json_object_get_string_member (ev3->object, "path");
+  g_autofree char *samples = g_build_filename (p.dir, "out", "samples", NULL);
+  g_assert_true (g_str_has_prefix (path3, samples));
+  g_assert_true (g_file_test (path3, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpint (json_object_get_int_member (ev3->object, "step"), ==, 2);
+  g_autoptr(StudioEvent) done3 = server_expect (&s, STUDIO_EVENT_DONE, "s3");
+
+  /* a LoRA that is not there: an error naming it, then done failed */
+  send_sample (&s, "s4", p.config, missing, 1, with, 2);
+  g_autoptr(StudioEvent) err4 = server_expect (&s, STUDIO_EVENT_ERROR, "s4");
+  g_assert_nonnull (strstr (json_object_get_string_member (err4->object, "message"), missing));
+  g_autoptr(StudioEvent) done4 = server_expect (&s, STUDIO_EVENT_DONE, "s4");
+  g_assert_cmpstr (json_object_get_string_member (done4->object, "status"), ==, "failed");
+
+  /* train while a sample is drawn: busy (both lines arrive together, and drawing 30
+   * steps takes far longer than reading the next line) */
+  send_sample (&s, "s5", p.config, lora, 1, without, 30);
+  server_send (&s, train);
+  server_expect_error (&s, "t", "busy");
+  server_send (&s, "{\"id\":\"p\",\"cmd\":\"pause\"}");
+  server_expect_error (&s, "p", "no-run");
+  g_free (expect_sample (&s, "s5", without));
+
+  server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
+  server_finish (&s, FALSE);
+}
+
+/* sample during a run: the run draws its previews at the next step boundary, announces
+ * them under the run's id, and done answers the sample request with the files. */
+static void
+test_serve_sample_during_run (void)
+{
+  g_auto(Project) p = { 0 };
+  sd_project_init (&p, 100000);
+  Server s;
+  server_start (&s);
+  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+  g_autoptr(JsonObject) args = json_object_new ();
+  json_object_set_string_member (args, "config", p.config);
+  g_autofree char *train = studio_protocol_request_line ("t", "train", args);
+  server_send (&s, train);
+  g_autoptr(StudioEvent) first = server_until (&s, STUDIO_EVENT_PROGRESS, "t");
+
+  send_sample (&s, "s", p.config, NULL, 1, NULL, 4);
+  gint64 last_step = 0;
+  g_autofree char *preview = NULL;
+  for (;;)
+    {
+      g_autoptr(StudioEvent) e = server_next (&s);
+      g_assert_nonnull (e);
+      if (e->kind == STUDIO_EVENT_PROGRESS)
+        last_step = json_object_get_int_member (e->object, "step");
+      else if (e->kind == STUDIO_EVENT_SAMPLE)
+        {
+          /* drawn right after a step, before the next one's progress */
+          g_assert_cmpstr (e->id, ==, "t");
+          g_assert_null (preview);
+          g_assert_cmpint (json_object_get_int_member (e->object, "step"), ==, last_step);
+          g_assert_cmpint (last_step, >, 0);
+          preview = g_strdup (json_object_get_string_member (e->object, "path"));
+          g_assert_true (g_file_test (preview, G_FILE_TEST_IS_REGULAR));
+        }
+      else if (e->kind == STUDIO_EVENT_DONE)
+        {
+          g_assert_cmpstr (e->id, ==, "s");
+          g_assert_cmpstr (json_object_get_string_member (e->object, "status"), ==, "completed");
+          JsonArray *outputs = json_object_get_array_member (e->object, "outputs");
+          g_assert_cmpuint (json_array_get_length (outputs), ==, 1);
+          g_assert_cmpstr (json_array_get_string_element (outputs, 0), ==, preview);
+          break;
+        }
+      else if (e->kind == STUDIO_EVENT_ERROR)
+        g_assert_cmpstr (json_object_get_string_member (e->object, "message"), ==, "");
+    }
+  g_assert_nonnull (preview);
+
+  server_send (&s, "{\"id\":\"x\",\"cmd\":\"stop\",\"save_checkpoint\":false}");
+  g_autoptr(StudioEvent) done = server_until (&s, STUDIO_EVENT_DONE, "t");
+  g_assert_cmpstr (json_object_get_string_member (done->object, "status"), ==, "stopped");
+  server_expect_state (&s, "t", "idle");
   server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
   server_finish (&s, FALSE);
 }
@@ -587,10 +860,13 @@ main (int argc, char **argv)
   g_test_add_func ("/engine-cli/check/unknown-key", test_check_unknown_key);
   g_test_add_func ("/engine-cli/check/missing-folder", test_check_missing_folder);
   g_test_add_func ("/engine-cli/check/usage", test_check_usage);
-  g_test_add_func ("/engine-cli/train/not-built", test_train_not_built);
+  g_test_add_func ("/engine-cli/train/bad-model", test_train_bad_model);
   g_test_add_func ("/engine-cli/devices", test_devices);
   g_test_add_func ("/engine-cli/serve/hello", test_serve_hello);
   g_test_add_func ("/engine-cli/serve/bad-lines", test_serve_bad_lines);
   g_test_add_func ("/engine-cli/serve/train", test_serve_train);
+  g_test_add_func ("/engine-cli/serve/inspect", test_serve_inspect);
+  g_test_add_func ("/engine-cli/serve/sample", test_serve_sample);
+  g_test_add_func ("/engine-cli/serve/sample-during-run", test_serve_sample_during_run);
   return g_test_run ();
 }
