@@ -216,6 +216,11 @@ struct backend {
   void (*adamw) (float *p, const float *grad, float *m, float *v, int64_t n, float lr,
                  float beta1, float beta2, float eps, float weight_decay, float bc1,
                  float bc2, float grad_scale);
+
+  /* ---- device memory (optional: NULL where it means nothing, as on the CPU) ----
+   * Bytes of the device's memory in use (by every process, as nvidia-smi counts) and its
+   * total, for progress events; false when the device cannot say. */
+  bool (*mem_info) (size_t *used, size_t *total);
 };
 
 extern const backend backend_cpu;

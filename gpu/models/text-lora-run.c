@@ -100,6 +100,21 @@ pick_backend (const char *device, const le_run_hooks *hooks, le_error *err)
   return backend_select (device, err);
 }
 
+/* The dtype of the frozen weights for PRECISION on BE: on a GPU the products read BF16
+ * (bf16) or F16 (fp16) weights with F32 accumulation, or F32 (no); the CPU keeps what the
+ * file holds, since it converts per product anyway. */
+int
+text_lora_weight_dtype (const backend *be, const char *precision)
+{
+  if (be->device == LE_CPU)
+    return LLAMA_DTYPE_KEEP;
+  if (precision != NULL && strcmp (precision, "fp16") == 0)
+    return LE_F16;
+  if (precision != NULL && strcmp (precision, "no") == 0)
+    return LE_F32;
+  return LE_BF16;
+}
+
 static void
 text_run_free (text_run *r)
 {
@@ -128,10 +143,11 @@ text_lora_run (const text_lora_options *o, const le_run_hooks *hooks,
   le_run_status st = LE_RUN_FAILED;
   char msg[1400];
 
-  const backend *be = pick_backend (o->device, hooks, &e);
+  const backend *be = o->backend != NULL ? o->backend : pick_backend (o->device, hooks, &e);
   if (be == NULL)
     return fail (hooks, "device", &e, err);
-  r.model = llama_model_load (o->base_model, LLAMA_DTYPE_KEEP, be, &e);
+  r.model = llama_model_load (o->base_model, text_lora_weight_dtype (be, o->train.precision),
+                              be, &e);
   if (r.model == NULL)
     {
       st = fail (hooks, "model", &e, err);

@@ -22,15 +22,25 @@ typedef struct {
   double alpha, dropout;
   bool gradient_checkpointing;
   const char *device;              /* "auto", "cpu", "cuda"; NULL = auto */
+  /* Tests: run on this backend (initialised) instead of the one DEVICE picks, e.g. the
+   * CUDA kernels under the CPU emulator. NULL in the program. */
+  const backend *backend;
   const char *const *sample_prompts; /* NULL-terminated, may be NULL */
   int64_t sample_max_tokens;
   double sample_temperature;
-  le_trainer_options train;        /* output_dir, steps, optimizer, resume, ... */
+  /* output_dir, steps, optimizer, resume, ...; train.precision (mixed_precision) also
+   * picks the frozen weights' dtype on a GPU: bf16 (default) BF16, fp16 F16, no F32; the
+   * CPU keeps the file's dtype and converts per product */
+  le_trainer_options train;
 } text_lora_options;
 
 /* Loads everything, trains, writes the adapter. Problems go to hooks->error. */
 le_run_status text_lora_run (const text_lora_options *o, const le_run_hooks *hooks,
                              le_trainer_result *result, le_error *err);
+
+/* The llama_model_load dtype for the frozen weights of a run on BE with mixed precision
+ * PRECISION ("bf16", "fp16", "no"). */
+int text_lora_weight_dtype (const backend *be, const char *precision);
 
 /* Generates up to MAX_TOKENS after PROMPT (BOS + prompt tokens) with the model's current
  * weights: greedy when TEMPERATURE is 0, else sampling from softmax(logits / T) with

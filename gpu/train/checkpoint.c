@@ -159,6 +159,7 @@ le_checkpoint_save (const char *checkpoints_dir, const le_train_state *s,
   put (meta, &n_meta, "rng_state", "%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64 ",%016" PRIx64,
        s->rng_state[0], s->rng_state[1], s->rng_state[2], s->rng_state[3]);
   put (meta, &n_meta, "loss_scale", "%.17g", s->loss_scale);
+  put (meta, &n_meta, "loss_scale_good_steps", "%" PRId64, s->loss_scale_good_steps);
   put (meta, &n_meta, "scheduler", "%s", le_sched_kind_name (s->scheduler.kind));
   put (meta, &n_meta, "scheduler_base_lr", "%.17g", s->scheduler.base_lr);
   put (meta, &n_meta, "scheduler_warmup_steps", "%" PRId64, s->scheduler.warmup_steps);
@@ -293,6 +294,9 @@ le_checkpoint_load (const char *step_dir, le_checkpoint *ck, le_error *err)
        && meta_i64 (ck, "scheduler_warmup_steps", &s->scheduler.warmup_steps, err)
        && meta_i64 (ck, "scheduler_total_steps", &s->scheduler.total_steps, err)
        && meta_f64 (ck, "scheduler_num_cycles", &s->scheduler.num_cycles, err);
+  /* written since fp16 loss scaling; older checkpoints start counting again */
+  if (ok && st_metadata_get (ck->file, "loss_scale_good_steps") != NULL)
+    ok = meta_i64 (ck, "loss_scale_good_steps", &s->loss_scale_good_steps, err);
   if (ok && (sched == NULL || !le_sched_kind_from_name (sched, &s->scheduler.kind, err)))
     ok = le_fail (err, LE_ERR_FORMAT, "%s: the checkpoint has no valid scheduler", file);
   if (ok && (rng == NULL

@@ -31,6 +31,7 @@ typedef struct {
   uint64_t data_seed;      /* seed of the data order shuffle */
   uint64_t rng_state[4];   /* the engine RNG's state */
   double loss_scale;       /* fp16 dynamic loss scale (1 when unused) */
+  int64_t loss_scale_good_steps; /* finite steps since the scale changed (0 if absent) */
   le_scheduler scheduler;
 } le_train_state;
 

@@ -71,6 +71,10 @@ trainer_save_checkpoint (trainer_run *run, char *out_dir, size_t out_len, le_err
 {
   const param_store *ps = run->model->params;
   trainer_params_to_host (ps, run->host_params);
+  if (run->dev_moments != NULL)
+    ps->be->copy_d2h (run->adamw.m, run->dev_moments, 2 * run->adamw.n * sizeof (float));
+  if (!ps->be->sync (err))
+    return le_error_prefix (err, "reading the weights back for a checkpoint");
   st_write_tensor *w = NULL;
   int n = weight_entries (ps, run->host_params, &w, err);
   if (n < 0)
@@ -80,7 +84,8 @@ trainer_save_checkpoint (trainer_run *run, char *out_dir, size_t out_len, le_err
     .epoch = run->epoch,
     .epoch_position = run->position,
     .data_seed = run->data_seed,
-    .loss_scale = 1.0,
+    .loss_scale = run->scaler.scale,
+    .loss_scale_good_steps = run->scaler.good_steps,
     .scheduler = run->sched,
   };
   memcpy (s.rng_state, run->rng_state, sizeof s.rng_state);
@@ -147,6 +152,18 @@ trainer_restore (trainer_run *run, const char *resume, le_error *err)
   if (ok)
     {
       ps->be->copy_h2d (ps->train_data, run->host_params, (size_t) ps->n_train * sizeof (float));
+      if (run->dev_moments != NULL)
+        ps->be->copy_h2d (run->dev_moments, run->adamw.m, 2 * run->adamw.n * sizeof (float));
+      ok = ps->be->sync (err);
+    }
+  if (ok)
+    {
+      /* a checkpoint of a run without loss scaling says 1: start scaling afresh then */
+      if (run->scaler.enabled && ck.state.loss_scale > LE_LOSS_SCALE_MIN)
+        {
+          run->scaler.scale = ck.state.loss_scale;
+          run->scaler.good_steps = ck.state.loss_scale_good_steps;
+        }
       run->step = ck.state.step;
       run->epoch = ck.state.epoch;
       run->position = ck.state.epoch_position;

@@ -1,6 +1,7 @@
 /* trainer.c: the training loop (see trainer.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -225,6 +226,18 @@ setup (trainer_ctx *c, le_error *e)
   if (run->host_params == NULL || run->host_grads == NULL || c->order == NULL)
     return false;
 
+  le_loss_scaler_init (&run->scaler, opt->precision != NULL && strcmp (opt->precision, "fp16") == 0);
+  if (ps->be->device != LE_CPU)
+    {
+      /* the optimizer runs where the parameters are: moments and the norm on the device */
+      size_t bytes = 2 * (size_t) ps->n_train * sizeof (float);
+      run->dev_moments = ps->be->alloc (bytes, e);
+      run->dev_scalar = ps->be->alloc (sizeof (float), e);
+      if (run->dev_moments == NULL || run->dev_scalar == NULL)
+        return le_error_prefix (e, "optimizer state on %s", ps->be->name);
+      ps->be->memset_zero (run->dev_moments, bytes);
+    }
+
   run->data_seed = opt->seed;
   run->rng_state[0] = opt->seed;
   if (opt->resume != NULL && !trainer_restore (run, opt->resume, e))
@@ -257,53 +270,108 @@ setup (trainer_ctx *c, le_error *e)
   return c->g != NULL;
 }
 
-/* Gradient check, clipping and the AdamW step on the flat vector. */
+/* The norm of the (loss-scaled) gradients: on the host, or on the device with
+ * be->sumsq and one float read back. */
 static bool
-optimizer_step (trainer_ctx *c, double loss, double lr, le_error *e)
+grad_norm (trainer_run *run, double *norm, le_error *e)
+{
+  param_store *ps = run->model->params;
+  if (run->dev_moments == NULL)
+    {
+      *norm = sqrt (le_grad_sumsq (ps->train_grad, (size_t) ps->n_train));
+      return true;
+    }
+  float sumsq = 0;
+  ps->be->sumsq (run->dev_scalar, ps->train_grad, ps->n_train);
+  ps->be->copy_d2h (&sumsq, run->dev_scalar, sizeof sumsq);
+  if (!ps->be->sync (e))
+    return false;
+  *norm = sqrt ((double) sumsq);
+  return true;
+}
+
+/* AdamW on elements [OFF, OFF + CNT) with rate LR; the gradients are multiplied by
+ * GRAD_FACTOR (clipping, and 1 / loss scale) on the way. The host path scales the
+ * gradients in place as before; the device path passes the factor to be->adamw, which
+ * keeps parameters, gradients and moments in device memory. */
+static void
+adamw_slice (trainer_run *run, size_t off, size_t cnt, double lr, float grad_factor)
+{
+  param_store *ps = run->model->params;
+  if (cnt == 0)
+    return;
+  if (run->dev_moments == NULL)
+    {
+      le_adamw_update (&run->adamw, off, cnt, ps->train_data + off, ps->train_grad + off, lr);
+      return;
+    }
+  const le_adamw_hparams *hp = &run->adamw.hp;
+  double t = (double) run->adamw.step;
+  float *m = run->dev_moments, *v = run->dev_moments + run->adamw.n;
+  ps->be->adamw (ps->train_data + off, ps->train_grad + off, m + off, v + off, (int64_t) cnt,
+                 (float) lr, (float) hp->beta1, (float) hp->beta2, (float) hp->eps,
+                 (float) hp->weight_decay, (float) (1.0 - pow (hp->beta1, t)),
+                 (float) (1.0 - pow (hp->beta2, t)), grad_factor);
+}
+
+/* Gradient check, loss-scale bookkeeping, clipping and the AdamW step on the flat vector,
+ * where the parameters live (host or device). *STEPPED is false when an fp16 overflow
+ * skipped the step. */
+static bool
+optimizer_step (trainer_ctx *c, double loss, double lr, bool *stepped, le_error *e)
 {
   trainer_run *run = &c->run;
   param_store *ps = run->model->params;
   size_t n = (size_t) ps->n_train;
-  bool on_host = ps->be->device == LE_CPU;
-  float *grads = on_host ? ps->train_grad : run->host_grads;
-  float *params = on_host ? ps->train_data : run->host_params;
-  if (!on_host)
+  double scaled_norm;
+  *stepped = false;
+  if (!grad_norm (run, &scaled_norm, e))
+    return false;
+  double norm = scaled_norm / run->scaler.scale;
+  if (isfinite (loss) && run->scaler.enabled)
     {
-      ps->be->copy_d2h (run->host_grads, ps->train_grad, n * sizeof (float));
-      ps->be->copy_d2h (run->host_params, ps->train_data, n * sizeof (float));
+      /* overflow as an F32 sum of squares sees it, on the host as on the device */
+      bool finite = scaled_norm * scaled_norm <= FLT_MAX;
+      bool step;
+      if (!le_loss_scaler_update (&run->scaler, finite, &step, e))
+        return le_error_prefix (e, "step %lld", (long long) run->step + 1);
+      if (!step)
+        {
+          /* fp16 overflow: drop these gradients, try again with half the scale */
+          param_store_zero_grad (ps);
+          return true;
+        }
     }
-  double norm = sqrt (le_grad_sumsq (grads, n));
   if (!le_check_finite (loss, norm, run->step + 1, lr, run->opt->precision, e))
     return false;
   double coef = le_clip_coef (norm, run->opt->max_grad_norm);
-  if (coef < 1.0)
-    le_grad_scale (grads, n, (float) coef);
+  float factor = (float) (coef / run->scaler.scale);
+  if (run->dev_moments == NULL && factor != 1.0f)
+    le_grad_scale (ps->train_grad, n, factor);
   const le_train_model *m = run->model;
+  le_adamw_begin_step (&run->adamw);
   if (m->n_groups == 0)
-    le_adamw_step (&run->adamw, params, grads, lr);
+    adamw_slice (run, 0, n, lr, factor);
   else
     {
       /* every element steps once: the groups' slices with their rates, the rest with
        * the run's rate, in order */
-      double factor = le_scheduler_factor (&run->sched, run->step);
-      le_adamw_begin_step (&run->adamw);
+      double sched = le_scheduler_factor (&run->sched, run->step);
       size_t done = 0;
       for (int i = 0; i < m->n_groups; i++)
         {
           size_t off = (size_t) m->groups[i].offset, cnt = (size_t) m->groups[i].count;
           if (off > done)
-            le_adamw_update (&run->adamw, done, off - done, params + done, grads + done, lr);
-          le_adamw_update (&run->adamw, off, cnt, params + off, grads + off,
-                           factor * m->groups[i].learning_rate);
+            adamw_slice (run, done, off - done, lr, factor);
+          adamw_slice (run, off, cnt, sched * m->groups[i].learning_rate, factor);
           done = off + cnt;
         }
       if (done < n)
-        le_adamw_update (&run->adamw, done, n - done, params + done, grads + done, lr);
+        adamw_slice (run, done, n - done, lr, factor);
     }
-  if (!on_host)
-    ps->be->copy_h2d (ps->train_data, run->host_params, n * sizeof (float));
   param_store_zero_grad (ps);
-  return true;
+  *stepped = true;
+  return ps->be->sync (e);
 }
 
 static le_run_status
@@ -357,14 +425,15 @@ loop (trainer_ctx *c, le_trainer_result *result, le_error *err)
           double loss = 0;
           uint64_t micro = (uint64_t) (run->step * opt->grad_accum + j);
           bool nan = opt->fault_nan_step == run->step + 1;
-          if (!micro_step (run, c->g, c->order + first, n, 1.0f / (float) group, micro, nan,
-                           &loss, &e))
+          float scale = (float) (run->scaler.scale / (double) group);
+          if (!micro_step (run, c->g, c->order + first, n, scale, micro, nan, &loss, &e))
             return fail (c, error_code_word (&e), &e, err);
           loss_sum += loss;
         }
       double loss = loss_sum / (double) group;
       double lr = le_scheduler_lr (&run->sched, run->step);
-      if (!optimizer_step (c, loss, lr, &e))
+      bool stepped = false;
+      if (!optimizer_step (c, loss, lr, &stepped, &e))
         {
           const char *kept = result->last_checkpoint[0] ? result->last_checkpoint
                                                         : run->resumed_from;
@@ -376,6 +445,10 @@ loop (trainer_ctx *c, le_trainer_result *result, le_error *err)
             }
           return fail (c, error_code_word (&e), &e, err);
         }
+      if (!stepped)
+        log_info (hooks, "warning", "step %lld: fp16 gradients overflowed; the step is "
+                  "skipped and the loss scale lowered to %g", (long long) run->step + 1,
+                  run->scaler.scale);
       run->position += group;
       run->step++;
       result->steps_done = run->step;
@@ -394,6 +467,13 @@ loop (trainer_ctx *c, le_trainer_result *result, le_error *err)
         .elapsed_s = elapsed, .memory_used = -1, .memory_total = -1,
         .device = opt->device_name,
       };
+      const backend *be = run->model->params->be;
+      size_t mem_used, mem_total;
+      if (be->mem_info != NULL && be->mem_info (&mem_used, &mem_total))
+        {
+          p.memory_used = (long long) mem_used;
+          p.memory_total = (long long) mem_total;
+        }
       hooks->progress (hooks->user, &p);
 
       bool last = run->step == total;
@@ -453,6 +533,10 @@ le_trainer_run (const le_train_model *model, const backend *be,
     le_tfevents_close (&c.events);
   graph_free (c.g);
   le_adamw_free (&c.run.adamw);
+  if (c.run.dev_moments != NULL)
+    model->params->be->free (c.run.dev_moments);
+  if (c.run.dev_scalar != NULL)
+    model->params->be->free (c.run.dev_scalar);
   free (c.run.host_params);
   free (c.run.host_grads);
   free (c.order);

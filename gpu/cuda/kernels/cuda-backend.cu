@@ -234,6 +234,20 @@ cb_sync (le_error *err)
   return false;
 }
 
+static bool
+cb_mem_info (size_t *used, size_t *total)
+{
+  size_t free_bytes = 0, total_bytes = 0;
+  if (cudaMemGetInfo (&free_bytes, &total_bytes) != cudaSuccess)
+    {
+      (void) cudaGetLastError ();
+      return false;
+    }
+  *used = total_bytes - free_bytes;
+  *total = total_bytes;
+  return true;
+}
+
 extern "C" const backend backend_cuda = {
   .name = "cuda",
   .device = LE_CUDA,
@@ -287,4 +301,5 @@ extern "C" const backend backend_cuda = {
   .cross_entropy = cb_cross_entropy,
   .cross_entropy_backward = cb_cross_entropy_backward,
   .adamw = cb_adamw,
+  .mem_info = cb_mem_info,
 };
