@@ -444,8 +444,8 @@ install_factory (StudioDatasetView *self)
  * dataset was first shown (profiled). A column is never narrower than its thumbnail, so
  * a width over the thumbnail size bounds the columns that fit: as the limit it costs no
  * column. The grid's own width is known once it has been allocated (its horizontal
- * adjustment changes then); before that the view's width bounds it, so that the first
- * layout already has its columns. */
+ * adjustment changes then); before that the view's width less the editor's minimum
+ * bounds it, so that the first layout already has its columns. */
 static void
 fit_max_columns (StudioDatasetView *self)
 {
@@ -453,7 +453,14 @@ fit_max_columns (StudioDatasetView *self)
   guint columns;
 
   if (width <= 0)
-    width = gtk_widget_get_width (GTK_WIDGET (self));
+    {
+      /* The editor beside the grid never shrinks below its minimum. */
+      int editor_min = 0;
+      if (gtk_widget_get_visible (GTK_WIDGET (self->editor)))
+        gtk_widget_measure (GTK_WIDGET (self->editor), GTK_ORIENTATION_HORIZONTAL, -1,
+                            &editor_min, NULL, NULL, NULL);
+      width = gtk_widget_get_width (GTK_WIDGET (self)) - editor_min;
+    }
   columns = width > 0 ? CLAMP (width / zoom_sizes[self->zoom], 1, MAX_COLUMNS) : MAX_COLUMNS;
   if (gtk_grid_view_get_max_columns (self->grid) != columns)
     gtk_grid_view_set_max_columns (self->grid, columns);
