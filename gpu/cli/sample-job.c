@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sample-job.h"
@@ -9,6 +10,7 @@
 #include "kohya.h"
 #include "sd-sampler.h"
 #include "studio-config.h"
+#include "text-generate.h"
 
 /* The LoRA file ARG names: the file itself, or the one a run folder (or one of its
  * checkpoint folders) holds. NULL with ERR when there is none. */
@@ -36,7 +38,7 @@ find_lora_file (const char *arg, le_error *err)
 }
 
 static char *
-default_out (const StudioConfig *config, le_error *err)
+default_out (const StudioConfig *config, const char *ext, le_error *err)
 {
   if (config == NULL || config->output_dir == NULL)
     {
@@ -53,8 +55,53 @@ default_out (const StudioConfig *config, le_error *err)
                g_strerror (errno));
       return NULL;
     }
-  g_autofree char *name = g_strdup_printf ("generated-%s.png", stamp);
+  g_autofree char *name = g_strdup_printf ("generated-%s.%s", stamp, ext);
   return g_build_filename (dir, name, NULL);
+}
+
+/* A text project's sample: the prompt's continuation with the adapter (a PEFT folder,
+ * or its adapter_model.safetensors), written as the run's previews are:
+ * "### PROMPT\nTEXT\n". */
+static char *
+sample_text (const SampleJobArgs *a, StudioConfig *config, le_error *err)
+{
+  g_autofree char *adapter = NULL;
+  if (a->lora != NULL)
+    {
+      if (!g_file_test (a->lora, G_FILE_TEST_EXISTS))
+        {
+          le_fail (err, LE_ERR_IO, "%s: no such adapter", a->lora);
+          return NULL;
+        }
+      adapter = g_file_test (a->lora, G_FILE_TEST_IS_DIR) ? g_strdup (a->lora)
+                                                          : g_path_get_dirname (a->lora);
+    }
+  char *out = a->out ? g_strdup (a->out) : default_out (config, "txt", err);
+  if (out == NULL)
+    return NULL;
+  TextSession s;
+  char *text = NULL;
+  if (text_session_load (&s, a->config_path, adapter, a->device ? a->device : "cpu", err))
+    text = text_generate (&s, a->prompt, (int) studio_config_get_int (config, "sample_max_tokens"),
+                          studio_config_get_number (config, "sample_temperature"), 0.9,
+                          a->seed >= 0 ? (uint64_t) a->seed
+                                       : (uint64_t) studio_config_get_int (config, "seed"),
+                          err);
+  text_session_close (&s);
+  if (text == NULL)
+    {
+      g_free (out);
+      return NULL;
+    }
+  g_autofree char *contents = g_strdup_printf ("### %s\n%s\n", a->prompt, text);
+  free (text);
+  g_autoptr(GError) error = NULL;
+  if (!g_file_set_contents (out, contents, -1, &error))
+    {
+      le_fail (err, LE_ERR_IO, "%s", error->message);
+      g_clear_pointer (&out, g_free);
+    }
+  return out;
 }
 
 char *
@@ -76,6 +123,8 @@ sample_job_run (const SampleJobArgs *a, le_error *err)
       le_fail (err, LE_ERR_INVALID, "no base model: give a config or a base model");
       return NULL;
     }
+  if (config != NULL && config->task_type == STUDIO_TASK_TEXT_GENERATION)
+    return sample_text (a, config, err);
   const char *model_path = a->base ? a->base : config->base_model;
   int res = config ? (int) studio_config_get_int (config, "resolution") : 512;
   sd_sample_request q = {
@@ -106,7 +155,7 @@ sample_job_run (const SampleJobArgs *a, le_error *err)
         *dot = '\0';
       q.lora_name = lora_name;
     }
-  char *out = a->out ? g_strdup (a->out) : default_out (config, err);
+  char *out = a->out ? g_strdup (a->out) : default_out (config, "png", err);
   if (out == NULL)
     return NULL;
 

@@ -216,8 +216,12 @@ sample_worker (gpointer data)
   le_error err = { 0 };
   g_autofree char *path = sample_job_run (&args, &err);
 
+  /* Idle again before the answer goes out, so that a request the app sends on reading
+   * it is not refused as busy (a new job first joins this thread). No state event: no
+   * run started or ended. */
   g_mutex_lock (&session->lock);
   gboolean cancelled = session->sample_cancelled;
+  session->state = STATE_IDLE;
   g_mutex_unlock (&session->lock);
   const char *outputs[] = { path, NULL };
   if (path == NULL)
@@ -232,10 +236,6 @@ sample_worker (gpointer data)
       cli_emit (studio_event_sample (id, lora_step (args.lora), path, args.prompt));
       cli_emit (studio_event_done (id, "completed", outputs));
     }
-  /* Back to idle without a state event: no run started or ended. */
-  g_mutex_lock (&session->lock);
-  session->state = STATE_IDLE;
-  g_mutex_unlock (&session->lock);
   return NULL;
 }
 

@@ -8,26 +8,28 @@ gboolean
 text_session_open (TextSession *s, const char *prgname, const char *config_path,
                    const char *adapter, const char *device)
 {
+  le_error err = { 0 };
+  if (text_session_load (s, config_path, adapter, device, &err))
+    return TRUE;
+  fprintf (stderr, "%s: %s\n", prgname, err.message);
+  return FALSE;
+}
+
+gboolean
+text_session_load (TextSession *s, const char *config_path, const char *adapter,
+                   const char *device, le_error *error)
+{
   memset (s, 0, sizeof *s);
-  g_autoptr(GError) error = NULL;
-  s->config = studio_config_load (config_path, &error);
+  g_autoptr(GError) gerror = NULL;
+  s->config = studio_config_load (config_path, &gerror);
   if (s->config == NULL)
-    {
-      fprintf (stderr, "%s: %s\n", prgname, error->message);
-      return FALSE;
-    }
+    return le_fail (error, LE_ERR_INVALID, "%s", gerror->message);
   if (s->config->task_type != STUDIO_TASK_TEXT_GENERATION)
-    {
-      fprintf (stderr, "%s: %s: task_type is image-lora; this command works on "
-               "text-generation configs\n", prgname, config_path);
-      return FALSE;
-    }
+    return le_fail (error, LE_ERR_INVALID, "%s: task_type is image-lora; this command works "
+                    "on text-generation configs", config_path);
   if (s->config->base_model == NULL)
-    {
-      fprintf (stderr, "%s: %s: base_model is not set; name a Hugging Face LLaMA-family "
-               "folder\n", prgname, config_path);
-      return FALSE;
-    }
+    return le_fail (error, LE_ERR_INVALID, "%s: base_model is not set; name a Hugging Face "
+                    "LLaMA-family folder", config_path);
   le_error err = { 0 };
   const char *dev = device ? device : studio_config_get_string (s->config, "device");
   s->be = backend_select (dev ? dev : "auto", &err);
@@ -51,7 +53,7 @@ text_session_open (TextSession *s, const char *prgname, const char *config_path,
     }
   return TRUE;
 fail:
-  fprintf (stderr, "%s: %s\n", prgname, err.message);
+  *error = err;
   return FALSE;
 }
 

@@ -21,4 +21,7 @@ typedef struct {
  * takes the config's device. On failure prints "PRGNAME: message" and returns FALSE. */
 gboolean text_session_open (TextSession *s, const char *prgname, const char *config_path,
                             const char *adapter, const char *device);
+/* The same, with the problem in ERROR instead of on standard error. */
+gboolean text_session_load (TextSession *s, const char *config_path, const char *adapter,
+                            const char *device, le_error *error);
 void text_session_close (TextSession *s);

@@ -679,8 +679,8 @@ png_pixels (const char *path, gsize *len, char **parameters)
   return g_memdup2 (gdk_pixbuf_read_pixels (pb), *len = gdk_pixbuf_get_byte_length (pb));
 }
 
-static void
-send_sample (Server *s, const char *id, const char *config, const char *lora, double weight,
+static char *
+sample_line (const char *id, const char *config, const char *lora, double weight,
              const char *out, int steps)
 {
   g_autoptr(JsonObject) args = json_object_new ();
@@ -694,7 +694,14 @@ send_sample (Server *s, const char *id, const char *config, const char *lora, do
   json_object_set_int_member (args, "steps", steps);
   if (out != NULL)
     json_object_set_string_member (args, "out", out);
-  g_autofree char *line = studio_protocol_request_line (id, "sample", args);
+  return studio_protocol_request_line (id, "sample", args);
+}
+
+static void
+send_sample (Server *s, const char *id, const char *config, const char *lora, double weight,
+             const char *out, int steps)
+{
+  g_autofree char *line = sample_line (id, config, lora, weight, out, steps);
   server_send (s, line);
 }
 
@@ -769,14 +776,74 @@ test_serve_sample (void)
   g_autoptr(StudioEvent) done4 = server_expect (&s, STUDIO_EVENT_DONE, "s4");
   g_assert_cmpstr (json_object_get_string_member (done4->object, "status"), ==, "failed");
 
-  /* train while a sample is drawn: busy (both lines arrive together, and drawing 30
-   * steps takes far longer than reading the next line) */
-  send_sample (&s, "s5", p.config, lora, 1, without, 30);
-  server_send (&s, train);
+  /* train while a sample is drawn: busy (both lines arrive in one write, and drawing
+   * 30 steps takes far longer than reading the next line) */
+  g_autofree char *s5 = sample_line ("s5", p.config, lora, 1, without, 30);
+  g_autofree char *both = g_strconcat (s5, "\n", train, NULL);
+  server_send (&s, both);
   server_expect_error (&s, "t", "busy");
   server_send (&s, "{\"id\":\"p\",\"cmd\":\"pause\"}");
   server_expect_error (&s, "p", "no-run");
   g_free (expect_sample (&s, "s5", without));
+
+  server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
+  server_finish (&s, FALSE);
+}
+
+/* A text project: the adapter's continuation of the prompt, in a .txt file. */
+static void
+test_serve_sample_text (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_auto(Project) p = { 0 };
+  p.dir = g_dir_make_tmp ("lora-engine-text-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_autofree char *model = g_build_filename (p.dir, "llama-tiny", NULL);
+  g_auto(Result) r = { 0 };
+  RUN (&r, "fixture", "--kind", "llama-tiny", "--out", model);
+  g_assert_cmpint (r.status, ==, 0);
+  g_autofree char *data = g_build_filename (p.dir, "data", NULL);
+  g_assert_cmpint (g_mkdir (data, 0755), ==, 0);
+  for (int i = 0; i < 8; i++)
+    {
+      g_autofree char *file = g_strdup_printf ("%s/story-%d.txt", data, i);
+      g_autofree char *line = g_strdup_printf ("The river number %d ran past the old mill.\n", i);
+      write_file (file, line);
+    }
+  g_autofree char *text = g_strdup_printf (
+    "task_type: text-generation\ntrain_data_dir: %s\nbase_model: %s\nsequence_length: 16\n"
+    "lora_rank: 4\nlora_alpha: 8\nbatch_size: 4\nmax_train_steps: 2\nsave_steps: 0\n"
+    "sample_every: 0\nsample_max_tokens: 8\nsample_prompts: [\"a red circle\"]\n"
+    "output_dir: %s/out\n", data, model, p.dir);
+  p.config = g_build_filename (p.dir, "config.yaml", NULL);
+  write_file (p.config, text);
+  g_autofree char *adapter = g_build_filename (p.dir, "out", "adapter_model.safetensors", NULL);
+  g_autofree char *out = g_build_filename (p.dir, "generated.txt", NULL);
+  g_autofree char *missing = g_build_filename (p.dir, "no-adapter", NULL);
+
+  Server s;
+  server_start (&s);
+  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+  g_autoptr(JsonObject) args = json_object_new ();
+  json_object_set_string_member (args, "config", p.config);
+  g_autofree char *train = studio_protocol_request_line ("t", "train", args);
+  server_send (&s, train);
+  g_autoptr(StudioEvent) trained = server_until (&s, STUDIO_EVENT_DONE, "t");
+  server_expect_state (&s, "t", "idle");
+  g_assert_true (g_file_test (adapter, G_FILE_TEST_IS_REGULAR));
+
+  send_sample (&s, "s", p.config, adapter, 1, out, 0);
+  g_free (expect_sample (&s, "s", out));
+  g_autofree char *written = NULL;
+  g_assert_true (g_file_get_contents (out, &written, NULL, NULL));
+  g_assert_true (g_str_has_prefix (written, "### a red circle\n"));
+  /* the continuation starts with the prompt, as generate prints it */
+  g_assert_nonnull (strstr (written + strlen ("### a red circle\n"), "a red circle"));
+
+  send_sample (&s, "b", p.config, missing, 1, out, 0);
+  g_autoptr(StudioEvent) bad = server_expect (&s, STUDIO_EVENT_ERROR, "b");
+  g_assert_nonnull (strstr (json_object_get_string_member (bad->object, "message"), missing));
+  g_autoptr(StudioEvent) bad_done = server_expect (&s, STUDIO_EVENT_DONE, "b");
 
   server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
   server_finish (&s, FALSE);
@@ -867,6 +934,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine-cli/serve/train", test_serve_train);
   g_test_add_func ("/engine-cli/serve/inspect", test_serve_inspect);
   g_test_add_func ("/engine-cli/serve/sample", test_serve_sample);
+  g_test_add_func ("/engine-cli/serve/sample-text", test_serve_sample_text);
   g_test_add_func ("/engine-cli/serve/sample-during-run", test_serve_sample_during_run);
   return g_test_run ();
 }
