@@ -81,7 +81,7 @@ sample_text (const SampleJobArgs *a, StudioConfig *config, le_error *err)
     return NULL;
   TextSession s;
   char *text = NULL;
-  if (text_session_load (&s, a->config_path, adapter, a->device ? a->device : "cpu", err))
+  if (text_session_load (&s, a->config_path, adapter, a->device, err))
     text = text_generate (&s, a->prompt, (int) studio_config_get_int (config, "sample_max_tokens"),
                           studio_config_get_number (config, "sample_temperature"), 0.9,
                           a->seed >= 0 ? (uint64_t) a->seed

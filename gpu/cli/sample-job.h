@@ -20,7 +20,7 @@ typedef struct {
   double      cfg;          /* <= 0: sample_cfg_scale */
   int         width, height;  /* <= 0: resolution */
   const char *sampler;      /* NULL: sample_sampler */
-  const char *device;       /* NULL: cpu */
+  const char *device;       /* NULL: cpu for images, the config's device for text */
   const char *out;          /* the PNG; NULL: output_dir/samples/generated-<time>.png */
 } SampleJobArgs;
 

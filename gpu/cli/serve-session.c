@@ -212,6 +212,8 @@ sample_worker (gpointer data)
     .width = (int) optional_int (o, "width", 0),
     .height = (int) optional_int (o, "height", 0),
     .out = optional_string (o, "out"),
+    /* no run holds the GPU now: use it when there is one */
+    .device = "auto",
   };
   le_error err = { 0 };
   g_autofree char *path = sample_job_run (&args, &err);

@@ -866,7 +866,7 @@ test_serve_sample_during_run (void)
   g_autoptr(StudioEvent) first = server_until (&s, STUDIO_EVENT_PROGRESS, "t");
 
   send_sample (&s, "s", p.config, NULL, 1, NULL, 4);
-  gint64 last_step = 0;
+  gint64 last_step = json_object_get_int_member (first->object, "step");
   g_autofree char *preview = NULL;
   for (;;)
     {

@@ -75,7 +75,7 @@ hooks_for (recorder *r)
   r->samples = g_ptr_array_new_with_free_func (g_free);
   r->progress = 0;
   return (le_run_hooks) { r, on_progress, on_sample, on_checkpoint, on_log, on_error,
-                          keep_going, save_on_stop };
+                          keep_going, save_on_stop, NULL, NULL };
 }
 
 static void

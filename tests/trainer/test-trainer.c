@@ -126,7 +126,7 @@ static le_run_hooks
 hooks_for (recorder *r)
 {
   return (le_run_hooks) { r, rec_progress, rec_sample, rec_checkpoint, rec_log, rec_error,
-                          rec_keep_going, rec_save_on_stop };
+                          rec_keep_going, rec_save_on_stop, NULL, NULL };
 }
 
 static le_trainer_options
