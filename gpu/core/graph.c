@@ -44,6 +44,8 @@ arena_alloc_dev (arena *a, size_t bytes, le_error *err)
         {
           void *p = c->base + c->used;
           c->used += bytes;
+          if (c->used > c->touched)
+            c->touched = c->used;
           a->used += bytes;
           if (a->used > a->peak)
             a->peak = a->used;
@@ -56,7 +58,7 @@ arena_alloc_dev (arena *a, size_t bytes, le_error *err)
   size_t size = total > DEV_FIRST_CHUNK ? total : DEV_FIRST_CHUNK;
   if (size < bytes)
     size = bytes;
-  struct arena_chunk c = { a->be->alloc (size, err), size, 0 };
+  struct arena_chunk c = { a->be->alloc (size, err), size, 0, 0 };
   if (c.base == NULL)
     return NULL;
   if (!chunk_push (&a->chunks, &a->n_chunks, &a->cap_chunks, c))
@@ -85,7 +87,7 @@ arena_alloc_host (arena *a, size_t bytes, le_error *err)
         }
     }
   size_t size = bytes > HOST_CHUNK ? bytes : HOST_CHUNK;
-  struct arena_chunk c = { malloc (size), size, 0 };
+  struct arena_chunk c = { malloc (size), size, 0, 0 };
   if (c.base == NULL || !chunk_push (&a->host, &a->n_host, &a->cap_host, c))
     {
       free (c.base);
@@ -105,18 +107,22 @@ arena_owns (const arena *a, const void *p)
   return false;
 }
 
-/* Forget everything allocated; on a GPU several chunks become one of the peak size (see
- * graph.h for why the CPU keeps them). */
+/* Forget everything allocated; on a GPU several chunks become one of the peak size, on
+ * the CPU only when the pages touched grew past 1.25x the peak (see graph.h). */
 static void
 arena_rewind (arena *a)
 {
-  if (a->n_chunks > 1 && a->be->device != LE_CPU)
+  size_t touched = 0;
+  for (int i = 0; i < a->n_chunks; i++)
+    touched += a->chunks[i].touched;
+  bool fold = a->be->device != LE_CPU || touched > a->peak + a->peak / 4;
+  if (a->n_chunks > 1 && fold)
     {
       for (int i = 0; i < a->n_chunks; i++)
         a->be->free (a->chunks[i].base);
       a->n_chunks = 0;
       size_t size = (a->peak + DEV_ALIGN - 1) / DEV_ALIGN * DEV_ALIGN;
-      struct arena_chunk c = { a->be->alloc (size, NULL), size, 0 };
+      struct arena_chunk c = { a->be->alloc (size, NULL), size, 0, 0 };
       if (c.base)   /* on failure the next allocation retries and reports */
         chunk_push (&a->chunks, &a->n_chunks, &a->cap_chunks, c);
     }

@@ -14,8 +14,10 @@
  * allocation of the peak size (device memory is committed when allocated); on the CPU the
  * chunks are kept and the next step, making the same allocations in the same order, fills
  * them the same way, so no step after the first touches a fresh page (a fold would
- * page-fault its whole size again, ~15% of the second step). graph_peak_bytes tells the
- * planned size.
+ * page-fault its whole size again, ~15% of the second step). Steps of varying shapes may
+ * fill the chunks' tails differently; once the pages touched exceed the peak by a quarter,
+ * the CPU folds too, so resident memory stays within 1.25x the peak. graph_peak_bytes tells
+ * the planned size.
  *
  * Errors are sticky: an op that fails records the first error in the graph and returns
  * NULL, and every op given a NULL input returns NULL, so model code runs straight through
@@ -51,7 +53,8 @@ struct tape_entry {
 /* One bump allocator over backend memory (see the comment above). */
 typedef struct {
   const backend *be;
-  struct arena_chunk { char *base; size_t size, used; } *chunks;
+  struct arena_chunk { char *base; size_t size, used, touched; } *chunks;  /* touched: most
+                                  * ever used, the pages the CPU has faulted in */
   int n_chunks, cap_chunks, cur;  /* cur: the chunk being bumped */
   size_t used, peak;             /* bytes across chunks, now and at most since creation */
   /* host memory for tensor structs and checkpoint records, same discipline */

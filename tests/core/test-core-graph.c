@@ -271,6 +271,26 @@ test_arena_reuse (void)
           "arena (CPU): the next step reuses the first step's memory, address for address");
   graph_free (g);
 
+  /* steps of other shapes fill the chunks' tails (16, 16 and 32 MiB chunks, peak 36 MiB):
+   * kept while the pages touched stay within 1.25x the peak, folded once they pass it */
+  g = graph_new (&counting, &err);
+  arena_step (g, p1);                               /* 12 12 | 12: touched 36 MiB */
+  graph_reset (g);
+  int64_t mib16[1] = { 4 << 20 }, mib4[1] = { 1 << 20 }, mib1[1] = { 1 << 18 };
+  graph_tensor (g, LE_F32, 1, mib16, "a");
+  graph_tensor (g, LE_F32, 1, mib16, "b");
+  graph_tensor (g, LE_F32, 1, mib4, "c");         /* 16 | 16 | 4: touched 16+16+12 = 44 */
+  graph_reset (g);
+  int kept = g->act.n_chunks;
+  graph_tensor (g, LE_F32, 1, mib1, "a");
+  graph_tensor (g, LE_F32, 1, mib16, "b");
+  graph_tensor (g, LE_F32, 1, mib16, "c");        /* 1 | 16 | 16: touched 48 > 45 */
+  graph_reset (g);
+  tap_ok (kept == 3 && g->act.n_chunks == 1 && graph_ok (g),
+          "arena (CPU): chunks kept at 44 MiB touched for a 36 MiB peak (%d chunks), "
+          "folded into one past 45 MiB (%d)", kept, g->act.n_chunks);
+  graph_free (g);
+
   /* a device backend: reset folds the chunks into one of the peak size */
   backend dev = counting;
   dev.device = LE_CUDA;
