@@ -16,6 +16,7 @@
 
 #include "adamw.h"
 #include "llama.h"
+#include "omp-policy.h"
 
 static double
 now_s (void)
@@ -55,6 +56,7 @@ main (int argc, char **argv)
   int rank = argc > 6 ? atoi (argv[6]) : 8;
   bool ckpt = argc > 7 && atoi (argv[7]) != 0;
 
+  le_omp_wait_policy_reexec (argv);   /* as lora-engine does (gpu/core/omp-policy.h) */
   le_error err = { 0 };
   const backend *be = backend_select ("cpu", &err);
   llama_model *m = be ? llama_model_load (dir, LLAMA_DTYPE_KEEP, be, &err) : NULL;
