@@ -777,14 +777,22 @@ test_serve_sample (void)
   g_assert_cmpstr (json_object_get_string_member (done4->object, "status"), ==, "failed");
 
   /* train while a sample is drawn: busy (both lines arrive in one write, and drawing
-   * 30 steps takes far longer than reading the next line) */
-  g_autofree char *s5 = sample_line ("s5", p.config, lora, 1, without, 30);
+   * 60 steps takes far longer than reading the next line) */
+  g_autofree char *s5 = sample_line ("s5", p.config, lora, 1, without, 60);
   g_autofree char *both = g_strconcat (s5, "\n", train, NULL);
   server_send (&s, both);
   server_expect_error (&s, "t", "busy");
   server_send (&s, "{\"id\":\"p\",\"cmd\":\"pause\"}");
   server_expect_error (&s, "p", "no-run");
   g_free (expect_sample (&s, "s5", without));
+
+  /* cancel while drawing: the drawing ends, then done "cancelled" without a sample event */
+  g_autofree char *s6 = sample_line ("s6", p.config, lora, 1, with, 60);
+  g_autofree char *cancel = g_strconcat (s6, "\n{\"id\":\"c\",\"cmd\":\"cancel\","
+                                         "\"target\":\"s6\"}", NULL);
+  server_send (&s, cancel);
+  g_autoptr(StudioEvent) cancelled = server_expect (&s, STUDIO_EVENT_DONE, "s6");
+  g_assert_cmpstr (json_object_get_string_member (cancelled->object, "status"), ==, "cancelled");
 
   server_send (&s, "{\"id\":\"q\",\"cmd\":\"shutdown\"}");
   server_finish (&s, FALSE);
