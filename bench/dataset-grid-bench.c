@@ -9,6 +9,12 @@
  *                      max_block_ms is the longest gap between two runs of a 1 ms
  *                      high-priority timeout (how long the main loop was busy),
  *                      max_frame_ms the longest gap between two frame-clock ticks
+ *     load_process_cpu_ms  CPU time of all threads while the folder loads (the
+ *                      scan runs in a worker)
+ *     *_cpu_ms         the same spans in the main thread's CPU time
+ *                      (CLOCK_THREAD_CPUTIME_ID): on a loaded machine a wall-clock gap
+ *                      may be waiting for a core, the CPU time is the loop's own work
+ *     grid_cells, grid_columns  cells the grid keeps alive, columns it shows
  *     vmrss_mb, vmhwm_mb  resident memory now and at its peak (/proc/self/status)
  *
  * Run it twice: the first run decodes and fills the thumbnail cache (cold), the second
@@ -20,6 +26,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "studio-dataset-view.h"
 #include "studio-resources.h"
@@ -95,22 +102,57 @@ generate (const char *dir, guint n)
 /* run */
 
 static gint64 last_probe, max_block, probe_origin;
+static gint64 last_probe_cpu, max_block_cpu;
 static gboolean verbose;
 static gint64 last_tick, max_frame;
 static gboolean scrolling_done;
+static guint n_frames, n_compute_size;
+
+/* GdkToplevel::compute-size: GTK 4.8 on X11 asks it (a whole-window measure and X
+ * round trips for the monitor's work area) whenever a resize reaches the window. */
+static void
+count_compute_size (GdkToplevel *toplevel, GdkToplevelSize *size, gpointer data)
+{
+  n_compute_size++;
+}
+
+/* The main thread's own CPU time, in microseconds: on a loaded machine a wall-clock
+ * gap may be time spent waiting for a core, CPU time is what the loop really did. */
+static gint64
+thread_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+/* All threads' CPU time (the folder scan runs in a worker), in microseconds. */
+static gint64
+process_cpu_us (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
 
 static gboolean
 probe (gpointer data)
 {
   gint64 now = g_get_monotonic_time ();
+  gint64 cpu = thread_cpu_us ();
 
   if (last_probe != 0 && now - last_probe > max_block)
     max_block = now - last_probe;
+  if (last_probe != 0 && cpu - last_probe_cpu > max_block_cpu)
+    max_block_cpu = cpu - last_probe_cpu;
   /* --verbose: every block over one frame, to find its cause. */
   if (verbose && last_probe != 0 && now - last_probe > 16000)
-    fprintf (stderr, "block %.1f ms ending at %.0f ms\n", (now - last_probe) / 1e3,
-             (now - probe_origin) / 1e3);
+    fprintf (stderr, "block %.1f ms (cpu %.1f ms) ending at %.0f ms\n", (now - last_probe) / 1e3,
+             (cpu - last_probe_cpu) / 1e3, (now - probe_origin) / 1e3);
   last_probe = now;
+  last_probe_cpu = cpu;
   return G_SOURCE_CONTINUE;
 }
 
@@ -126,6 +168,7 @@ scroll_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer data)
   if (last_tick != 0 && now - last_tick > max_frame)
     max_frame = now - last_tick;
   last_tick = now;
+  n_frames++;
   /* The grid sizes itself over the first frames: done only once it is taller than
    * the window and its end is on screen. */
   if (upper > page * 2 && value + page >= upper - 1)
@@ -151,9 +194,10 @@ screen_full (GtkWidget *grid)
 
       if (cell == NULL || !gtk_widget_get_mapped (c))
         continue;
-      /* Only cells inside the visible part of the grid count. */
+      /* Only cells inside the visible part of the grid count; a cell not yet laid out
+       * (a few pixels at the origin) is not on screen either. */
       if (!gtk_widget_compute_bounds (c, grid, &bounds) || bounds.origin.y + bounds.size.height <= 0 ||
-          bounds.origin.y >= gtk_widget_get_height (grid))
+          bounds.origin.y >= gtk_widget_get_height (grid) || bounds.size.width < 32)
         continue;
       picture = gtk_widget_get_template_child (cell, G_OBJECT_TYPE (cell), "picture");
       if (picture == NULL)
@@ -163,6 +207,30 @@ screen_full (GtkWidget *grid)
         return FALSE;
     }
   return cells > 0;
+}
+
+/* The cells the grid keeps alive, and the columns it shows (distinct x positions: the
+ * grid's children are not in screen order). */
+static void
+print_cells (GtkWidget *grid)
+{
+  guint cells = 0, columns = 0;
+  float xs[64];
+
+  for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
+    {
+      graphene_rect_t bounds;
+      guint i;
+
+      cells++;
+      if (!gtk_widget_compute_bounds (c, grid, &bounds) || bounds.size.width < 32)
+        continue;
+      for (i = 0; i < columns && xs[i] != bounds.origin.x; i++)
+        ;
+      if (i == columns && columns < G_N_ELEMENTS (xs))
+        xs[columns++] = bounds.origin.x;
+    }
+  printf ("grid_cells=%u\ngrid_columns=%u\n", cells, columns);
 }
 
 static void
@@ -198,7 +266,7 @@ run (const char *dir)
   g_autoptr (StudioProject) project = NULL;
   GtkWidget *window, *view, *grid, *scroller;
   GtkAdjustment *adjustment;
-  gint64 start;
+  gint64 start, start_cpu, start_process_cpu;
   guint n_items;
 
   adw_init ();
@@ -235,32 +303,43 @@ run (const char *dir)
   g_timeout_add_full (G_PRIORITY_HIGH, 1, probe, NULL, NULL);
 
   start = probe_origin = g_get_monotonic_time ();
+  start_cpu = thread_cpu_us ();
+  start_process_cpu = process_cpu_us ();
   studio_dataset_view_set_project (STUDIO_DATASET_VIEW (view), project);
   while (studio_dataset_view_get_loading (STUDIO_DATASET_VIEW (view)))
     iterate ();
   printf ("load_ms=%.0f\n", (g_get_monotonic_time () - start) / 1e3);
+  printf ("load_process_cpu_ms=%.0f\n", (process_cpu_us () - start_process_cpu) / 1e3);
   while (!screen_full (grid))
     iterate ();
   printf ("first_screen_ms=%.0f\n", (g_get_monotonic_time () - start) / 1e3);
+  printf ("first_screen_main_cpu_ms=%.0f\n", (thread_cpu_us () - start_cpu) / 1e3);
   n_items = g_list_model_get_n_items (studio_dataset_view_get_visible (STUDIO_DATASET_VIEW (view)));
   printf ("images=%u\n", n_items);
+  print_cells (grid);
   printf ("load_max_block_ms=%.1f\n", max_block / 1e3);
+  printf ("load_max_block_cpu_ms=%.1f\n", max_block_cpu / 1e3);
 
-  max_block = 0;
+  max_block = max_block_cpu = 0;
   last_probe = 0;
   adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
   start = g_get_monotonic_time ();
+  g_signal_connect (gtk_native_get_surface (GTK_NATIVE (window)), "compute-size",
+                    G_CALLBACK (count_compute_size), NULL);
   gtk_widget_add_tick_callback (grid, scroll_tick, adjustment, NULL);
   while (!scrolling_done)
     iterate ();
   printf ("scroll_seconds=%.1f\n", (g_get_monotonic_time () - start) / 1e6);
   printf ("scroll_max_block_ms=%.1f\n", max_block / 1e3);
+  printf ("scroll_max_block_cpu_ms=%.1f\n", max_block_cpu / 1e3);
   printf ("scroll_max_frame_ms=%.1f\n", max_frame / 1e3);
+  printf ("scroll_frames=%u scroll_window_resizes=%u\n", n_frames, n_compute_size);
   /* Let the last screen's thumbnails arrive, then measure memory. */
   start = g_get_monotonic_time ();
   while (!screen_full (grid))
     iterate ();
   printf ("last_screen_ms=%.0f\n", (g_get_monotonic_time () - start) / 1e3);
+  print_cells (grid);
   print_memory ();
   gtk_window_destroy (GTK_WINDOW (window));
   return 0;
