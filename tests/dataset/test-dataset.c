@@ -222,6 +222,61 @@ test_scan_webp (void)
   rm_rf (dir);
 }
 
+/* Rewrites the JPEG NAME in DIR with PREFIX inserted right after its SOI marker. */
+static void
+insert_after_soi (const char *dir, const char *name, const guint8 *prefix, gsize prefix_len)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *data = NULL;
+  gsize len;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_byte_array_append (out, (const guint8 *) data, 2);
+  g_byte_array_append (out, prefix, prefix_len);
+  g_byte_array_append (out, (const guint8 *) data + 2, len - 2);
+  g_assert_true (g_file_set_contents (path, (const char *) out->data, out->len, NULL));
+}
+
+static void
+assert_probed_size (const char *dir, const char *name, int width, int height)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+  StudioImageInfo info;
+
+  g_assert_true (studio_image_probe (path, STUDIO_PROBE_CHEAP, &info, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (info.width, ==, width);
+  g_assert_cmpint (info.height, ==, height);
+}
+
+/* PNG and JPEG sizes come from their headers (IHDR; the JPEG frame header found by
+ * walking the markers, past fill bytes, or through gdk-pixbuf when a large block puts
+ * it beyond the first 4 KB). */
+static void
+test_header_sizes (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  guint8 app2[6002] = { 0xFF, 0xE2, 6000 >> 8, 6000 & 0xff };
+  const guint8 fill[] = { 0xFF, 0xFF, 0xFF };
+
+  write_image (dir, "wide.png", "png", 123, 45);
+  write_image (dir, "wide.jpg", "jpeg", 300, 200);
+  write_image (dir, "tall.jpg", "jpeg", 17, 301);
+  write_image (dir, "big-app.jpg", "jpeg", 64, 48);
+  insert_after_soi (dir, "big-app.jpg", app2, sizeof app2);
+  write_image (dir, "fill.jpg", "jpeg", 40, 30);
+  insert_after_soi (dir, "fill.jpg", fill, sizeof fill);
+
+  assert_probed_size (dir, "wide.png", 123, 45);
+  assert_probed_size (dir, "wide.jpg", 300, 200);
+  assert_probed_size (dir, "tall.jpg", 17, 301);
+  assert_probed_size (dir, "big-app.jpg", 64, 48);
+  assert_probed_size (dir, "fill.jpg", 40, 30);
+  rm_rf (dir);
+}
+
 static void
 test_truncated_images_are_unreadable (void)
 {
@@ -706,6 +761,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/dataset/scan/good-images", test_scan_good_images);
   g_test_add_func ("/dataset/scan/webp", test_scan_webp);
+  g_test_add_func ("/dataset/scan/header-sizes", test_header_sizes);
   g_test_add_func ("/dataset/scan/truncated", test_truncated_images_are_unreadable);
   g_test_add_func ("/dataset/scan/full-decode", test_full_decode_finds_corrupt_data);
   g_test_add_func ("/dataset/scan/wrong-extensions", test_wrong_extensions);
