@@ -105,36 +105,6 @@ file_has_text (gpointer data)
   return g_strcmp0 (text, wait->text) == 0;
 }
 
-static GtkDropTarget *
-find_drop_target (GtkWidget *widget)
-{
-  g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (widget);
-
-  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
-    {
-      g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
-      if (GTK_IS_DROP_TARGET (controller))
-        return GTK_DROP_TARGET (controller);
-    }
-  return NULL;
-}
-
-/* What a file manager's drop delivers: a GdkFileList in the drop signal. */
-static gboolean
-drop_files (GtkWidget *widget, GSList *files)
-{
-  GtkDropTarget *target = find_drop_target (widget);
-  GValue value = G_VALUE_INIT;
-  gboolean accepted = FALSE;
-
-  g_assert_nonnull (target);
-  g_value_init (&value, GDK_TYPE_FILE_LIST);
-  g_value_take_boxed (&value, gdk_file_list_new_from_list (files));
-  g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
-  g_value_unset (&value);
-  return accepted;
-}
-
 static char *project_dir;
 static char *dataset_dir;
 
@@ -278,7 +248,7 @@ test_drop_import (void)
       g_autofree char *path = g_build_filename (src, drop[i], NULL);
       files = g_slist_append (files, g_file_new_for_path (path));
     }
-  g_assert_true (drop_files (GTK_WIDGET (view), files));
+  g_assert_true (gui_test_drop_files (GTK_WIDGET (view), files));
   g_slist_free_full (files, g_object_unref);
 
   wanted_count = 5;
@@ -300,7 +270,7 @@ test_drop_import (void)
 
   /* The same drop again: all duplicates, nothing new. */
   files = g_slist_append (NULL, g_file_new_for_path (src));
-  g_assert_true (drop_files (GTK_WIDGET (view), files));
+  g_assert_true (gui_test_drop_files (GTK_WIDGET (view), files));
   g_slist_free_full (files, g_object_unref);
   g_assert_true (gui_test_wait_until (not_importing, view, 15000));
   gui_test_settle (400);
@@ -436,7 +406,7 @@ test_welcome_drop_images (void)
   copy_demo_image ("shape-08-purple-square.png", src, "two.png");
   files = g_slist_append (files, g_file_new_for_path (a));
   files = g_slist_append (files, g_file_new_for_path (b));
-  g_assert_true (drop_files (gui_test_child (window, "welcome_page"), files));
+  g_assert_true (gui_test_drop_files (gui_test_child (window, "welcome_page"), files));
   g_slist_free_full (files, g_object_unref);
 
   g_assert_true (gui_test_wait_until (gui_test_has_project_window, app, 15000));

@@ -47,6 +47,10 @@ gboolean gui_test_has_project_window (gpointer app);
 /* Destroys every window of APP, then lets the main loop settle. */
 void gui_test_close_all_windows (GtkApplication *app);
 
+/* Emits WIDGET's drop target's drop signal with FILES (GFiles) as a file manager's drop
+ * delivers them (a GdkFileList); returns whether the target accepted them. */
+gboolean gui_test_drop_files (GtkWidget *widget, GSList *files);
+
 /* Renders WIDGET into $STUDIO_ARTIFACTS_DIR/NAME (a PNG). The try variant returns FALSE
  * when there is no folder, the widget has no size, no frame came in 2 s or the file
  * cannot be written; gui_test_save_screenshot asserts that it worked. */

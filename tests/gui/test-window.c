@@ -201,18 +201,12 @@ test_accelerators (void)
 static void
 test_about_window (void)
 {
-  GListModel *toplevels = gtk_window_get_toplevels ();
-  AdwAboutWindow *about = NULL;
+  AdwAboutWindow *about;
 
   gui_test_new_window (app, 1000, 720);
   g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
   gui_test_settle (300);
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels) && about == NULL; i++)
-    {
-      g_autoptr (GObject) item = g_list_model_get_item (toplevels, i);
-      if (ADW_IS_ABOUT_WINDOW (item))
-        about = ADW_ABOUT_WINDOW (item);
-    }
+  about = (AdwAboutWindow *) gui_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW);
   g_assert_nonnull (about);
   g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "LoRA Studio");
   g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
@@ -250,26 +244,10 @@ test_folder_becomes_project (void)
   file = g_file_new_for_path (folder);
   {
     /* Drive the welcome page's drop target as a file manager's drop would. */
-    GtkWidget *page = gui_test_child (window, "welcome_page");
-    g_autoptr (GListModel) controllers = gtk_widget_observe_controllers (page);
-    GtkDropTarget *target = NULL;
     GSList *files = g_slist_append (NULL, file);
-    GValue value = G_VALUE_INIT;
-    gboolean accepted = FALSE;
 
-    for (guint i = 0; i < g_list_model_get_n_items (controllers) && target == NULL; i++)
-      {
-        g_autoptr (GObject) controller = g_list_model_get_item (controllers, i);
-        if (GTK_IS_DROP_TARGET (controller))
-          target = GTK_DROP_TARGET (controller);
-      }
-    g_assert_nonnull (target);
-    g_value_init (&value, GDK_TYPE_FILE_LIST);
-    g_value_take_boxed (&value, gdk_file_list_new_from_list (files));
-    g_signal_emit_by_name (target, "drop", &value, 10.0, 10.0, &accepted);
-    g_value_unset (&value);
+    g_assert_true (gui_test_drop_files (gui_test_child (window, "welcome_page"), files));
     g_slist_free (files);
-    g_assert_true (accepted);
   }
   g_assert_true (gui_test_wait_until ((Condition) studio_window_has_project, window, 15000));
   g_assert_true (g_file_test (config_path, G_FILE_TEST_IS_REGULAR));
