@@ -39,6 +39,27 @@ lora_set_new (const backend *be, int rank, float alpha, float dropout, le_error 
   set->rank = rank;
   set->alpha = alpha;
   set->dropout = dropout;
+  set->owns_ps = true;
+  snprintf (set->prefix, sizeof set->prefix, "lora");
+  return set;
+}
+
+lora_set *
+lora_set_new_shared (lora_set *owner, const char *prefix, int rank, float alpha,
+                     float dropout, le_error *err)
+{
+  if (strcmp (prefix, owner->prefix) == 0)
+    {
+      le_fail (err, LE_ERR_INVALID, "LoRA sets sharing a store need distinct name prefixes");
+      return NULL;
+    }
+  lora_set *set = lora_set_new (owner->be, rank, alpha, dropout, err);
+  if (set == NULL)
+    return NULL;
+  param_store_free (set->ps);
+  set->ps = owner->ps;
+  set->owns_ps = false;
+  snprintf (set->prefix, sizeof set->prefix, "%s", prefix);
   return set;
 }
 
@@ -50,7 +71,8 @@ lora_set_free (lora_set *set)
   for (int i = 0; i < set->n; i++)
     free (set->items[i]);
   free (set->items);
-  param_store_free (set->ps);
+  if (set->owns_ps)
+    param_store_free (set->ps);
   free (set);
 }
 
@@ -88,9 +110,9 @@ lora_set_add (lora_set *set, const char *name, int64_t out, int64_t in, le_error
   l->scale = set->alpha / (float) set->rank;
   /* The store's names are short (its limit is LE_NAME_MAX); the PEFT name lives here. */
   char pname[64];
-  snprintf (pname, sizeof pname, "lora.%d.A", set->n);
+  snprintf (pname, sizeof pname, "%s.%d.A", set->prefix, set->n);
   l->a = param_store_add (set->ps, pname, LE_F32, 2, (int64_t[]) { set->rank, in }, true, err);
-  snprintf (pname, sizeof pname, "lora.%d.B", set->n);
+  snprintf (pname, sizeof pname, "%s.%d.B", set->prefix, set->n);
   if (l->a)
     l->b = param_store_add (set->ps, pname, LE_F32, 2, (int64_t[]) { out, set->rank }, true,
                             err);
@@ -127,10 +149,15 @@ lora_set_commit (lora_set *set, uint64_t seed, le_error *err)
 {
   if (set->n == 0)
     return le_fail (err, LE_ERR_INVALID, "no layer matched the LoRA target modules");
-  if (!param_store_commit (set->ps, err))
+  /* a shared store is committed by the first of its sets; commit zeroes it (B = 0) */
+  if (!set->ps->committed && !param_store_commit (set->ps, err))
     return false;
-  /* Everything is zero (B) except A, filled host-side in declaration order. */
-  float *host = le_calloc ((size_t) set->ps->n_train, sizeof *host, "LoRA init", err);
+  /* only this set's A are written, one tensor at a time, so the other sets of a shared
+   * store keep their values */
+  int64_t most = 0;
+  for (int i = 0; i < set->n; i++)
+    most = set->items[i]->a->numel > most ? set->items[i]->a->numel : most;
+  float *host = le_calloc ((size_t) most, sizeof *host, "LoRA init", err);
   if (host == NULL)
     return false;
   uint64_t state = seed;
@@ -140,14 +167,13 @@ lora_set_commit (lora_set *set, uint64_t seed, le_error *err)
       /* kaiming_uniform_(a=sqrt(5)): gain sqrt(2 / 6), bound = gain * sqrt(3 / fan_in)
        * = 1 / sqrt(fan_in). */
       float bound = 1.0f / sqrtf ((float) l->in);
-      float *a = host + ((float *) l->a->data - set->ps->train_data);
       for (int64_t k = 0; k < l->a->numel; k++)
         {
           double u = (double) (next_u64 (&state) >> 11) * (1.0 / 9007199254740992.0);
-          a[k] = (float) ((2.0 * u - 1.0) * bound);
+          host[k] = (float) ((2.0 * u - 1.0) * bound);
         }
+      set->be->copy_h2d (l->a->data, host, (size_t) l->a->numel * sizeof *host);
     }
-  set->be->copy_h2d (set->ps->train_data, host, (size_t) set->ps->n_train * sizeof *host);
   free (host);
   param_store_zero_grad (set->ps);
   return set->be->sync (err);

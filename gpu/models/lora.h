@@ -36,15 +36,25 @@ typedef struct {
   int rank;
   float alpha;
   float dropout;
+  bool owns_ps;               /* false: PS is another set's (lora_set_new_shared) */
+  char prefix[16];            /* store names "<prefix>.N.A" / ".B" ("lora") */
 } lora_set;
 
 lora_set *lora_set_new (const backend *be, int rank, float alpha, float dropout,
                         le_error *err);
+/* A set whose adapters go into OWNER's param_store after OWNER's, named PREFIX.N.A/B
+ * there: several sets (SD's UNet, LoCon and text encoder LoRA, each with its own rank
+ * and alpha) then form one flat trainable vector that one optimizer and one checkpoint
+ * cover. Declare every set's adapters before committing any; the first commit commits
+ * the store. OWNER must outlive the set. */
+lora_set *lora_set_new_shared (lora_set *owner, const char *prefix, int rank, float alpha,
+                               float dropout, le_error *err);
 void lora_set_free (lora_set *set);
 /* Declares an adapter for a frozen weight of shape (out, in). Before commit only. */
 lora_linear *lora_set_add (lora_set *set, const char *name, int64_t out, int64_t in,
                            le_error *err);
-/* Allocates and initialises: A Kaiming-uniform from SEED (in declaration order), B zero. */
+/* Allocates (the store, once) and initialises this set's adapters: A Kaiming-uniform
+ * from SEED (in declaration order), B zero. */
 bool lora_set_commit (lora_set *set, uint64_t seed, le_error *err);
 lora_linear *lora_set_find (const lora_set *set, const char *name);
 

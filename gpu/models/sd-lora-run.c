@@ -1,6 +1,8 @@
 /* sd-lora-run.c: the image-lora pipeline on the generic trainer (see sd-lora-run.h):
- * data preparation (decode, bucket, VAE latents, CLIP embeddings), the DDPM loss, preview
- * samples and the kohya output. */
+ * data preparation (decode, bucket, VAE latents, CLIP tokens and, with a frozen text
+ * encoder, embeddings), the DDPM loss, preview samples and the kohya output. UNet, LoCon
+ * and text encoder LoRA share one trainable store (lora_set_new_shared); the text
+ * encoder's slice is a trainer parameter group with text_encoder_lr. */
 #include "sd-lora-run.h"
 
 #include <math.h>
@@ -35,7 +37,10 @@ struct sd_lora_run {
   int n_buckets;
   sd_image_entry *images;
   int64_t n_images;
-  float *embeds;                 /* (n_images + 1, 77, cross_dim); the last row is "" */
+  int32_t *ids;                  /* (n_images + 1, 77) caption tokens; the last row is "" */
+  float *embeds;                 /* (n_images + 1, 77, cross_dim) when the text encoder is
+                                  * frozen, else NULL: its LoRA trains, so the embeddings
+                                  * are computed in every step's graph */
   char **captions;               /* of the images kept */
   char started_at[32];
 };
@@ -259,47 +264,55 @@ prepare_images (sd_lora_run *r, le_error *err)
   return true;
 }
 
-/* CLIP embeddings of every caption and of "" (caption dropout), chunks of 8. */
+/* CLIP tokens of every caption and of "" (caption dropout). */
 static bool
-prepare_embeddings (sd_lora_run *r, le_error *err)
+prepare_tokens (sd_lora_run *r, le_error *err)
 {
-  const sd15_config *c = &r->model->cfg;
-  int64_t rows = r->n_images + 1, per = LE_CLIP_CONTEXT * c->cross_dim;
-  r->embeds = malloc ((size_t) (rows * per) * sizeof *r->embeds);
-  int32_t *ids = malloc ((size_t) (8 * LE_CLIP_CONTEXT) * sizeof *ids);
-  bool ok = r->embeds && ids;
-  if (!ok)
-    le_fail (err, LE_ERR_MEMORY, "out of memory for text embeddings");
+  int64_t rows = r->n_images + 1;
+  r->ids = malloc ((size_t) (rows * LE_CLIP_CONTEXT) * sizeof *r->ids);
+  if (r->ids == NULL)
+    return le_fail (err, LE_ERR_MEMORY, "out of memory for caption tokens");
   int64_t cut = 0;
-  for (int64_t s = 0; ok && s < rows; s += 8)
+  for (int64_t i = 0; i < rows; i++)
     {
-      int64_t n = rows - s < 8 ? rows - s : 8;
-      for (int64_t j = 0; ok && j < n; j++)
-        {
-          size_t n_tok = 0;
-          const char *text = s + j < r->n_images ? r->captions[s + j] : "";
-          ok = le_clip_tokenizer_encode (r->tok, text, ids + j * LE_CLIP_CONTEXT, &n_tok, err);
-          cut += n_tok > LE_CLIP_CONTEXT - 2;
-        }
-      if (!ok)
-        break;
-      graph_reset (r->g);
-      tensor *e = sd15_text_forward (r->model, r->g, ids, n, LE_CLIP_CONTEXT,
-                                     r->o.clip_skip > 0 ? r->o.clip_skip : 1);
-      ok = e != NULL && graph_ok (r->g);
-      if (!ok)
-        graph_take_error (r->g, err);
-      else
-        ok = graph_to_host (r->g, e, r->embeds + s * per, err);
+      size_t n_tok = 0;
+      const char *text = i < r->n_images ? r->captions[i] : "";
+      if (!le_clip_tokenizer_encode (r->tok, text, r->ids + i * LE_CLIP_CONTEXT, &n_tok, err))
+        return false;
+      cut += n_tok > LE_CLIP_CONTEXT - 2;
     }
-  if (ok && cut > 0)
+  if (cut > 0)
     {
       char msg[200];
       snprintf (msg, sizeof msg, "%lld captions are longer than CLIP's 75 tokens and were "
                 "cut", (long long) cut);
       r->hooks->log (r->hooks->user, "warning", msg);
     }
-  free (ids);
+  return true;
+}
+
+/* CLIP embeddings of every row of r->ids, chunks of 8 (frozen text encoder only). */
+static bool
+prepare_embeddings (sd_lora_run *r, le_error *err)
+{
+  const sd15_config *c = &r->model->cfg;
+  int64_t rows = r->n_images + 1, per = LE_CLIP_CONTEXT * c->cross_dim;
+  r->embeds = malloc ((size_t) (rows * per) * sizeof *r->embeds);
+  bool ok = r->embeds != NULL;
+  if (!ok)
+    le_fail (err, LE_ERR_MEMORY, "out of memory for text embeddings");
+  for (int64_t s = 0; ok && s < rows; s += 8)
+    {
+      int64_t n = rows - s < 8 ? rows - s : 8;
+      graph_reset (r->g);
+      tensor *e = sd15_text_forward (r->model, r->g, r->ids + s * LE_CLIP_CONTEXT, n,
+                                     LE_CLIP_CONTEXT, r->o.clip_skip > 0 ? r->o.clip_skip : 1);
+      ok = e != NULL && graph_ok (r->g);
+      if (!ok)
+        graph_take_error (r->g, err);
+      else
+        ok = graph_to_host (r->g, e, r->embeds + s * per, err);
+    }
   return ok;
 }
 
@@ -327,12 +340,14 @@ batch_loss (sd_lora_run *r, graph *g, const int64_t *img_idx, const bool *flip,
       int64_t h = b->height / SD_VAE_FACTOR (c), w = b->width / SD_VAE_FACTOR (c), ln = c->latent_channels * h * w;
       float *noisy = malloc ((size_t) (m * ln) * sizeof *noisy);
       float *noise = malloc ((size_t) (m * ln) * sizeof *noise);
-      float *ctx = malloc ((size_t) (m * per) * sizeof *ctx);
+      /* the context: cached embeddings, or token ids for the text encoder in this graph */
+      float *ctx = r->embeds ? malloc ((size_t) (m * per) * sizeof *ctx) : NULL;
+      int32_t *ids = r->embeds ? NULL : malloc ((size_t) (m * LE_CLIP_CONTEXT) * sizeof *ids);
       float *tf = malloc ((size_t) m * sizeof *tf);
       double *wt = malloc ((size_t) m * sizeof *wt);
-      if (!noisy || !noise || !ctx || !tf || !wt)
+      if (!noisy || !noise || (!ctx && !ids) || !tf || !wt)
         {
-          free (noisy), free (noise), free (ctx), free (tf), free (wt), free (ts);
+          free (noisy), free (noise), free (ctx), free (ids), free (tf), free (wt), free (ts);
           return graph_fail (g, LE_ERR_MEMORY, "out of memory for a batch");
         }
       int64_t k = 0;
@@ -355,8 +370,12 @@ batch_loss (sd_lora_run *r, graph *g, const int64_t *img_idx, const bool *flip,
               }
           const float *x0 = flip[i] && e->latent_flip ? e->latent_flip : e->latent;
           ddpm_add_noise (&r->sch, ts[i], x0, ns, noisy + k * ln, ln);
-          memcpy (ctx + k * per, r->embeds + (drop[i] ? r->n_images : e->caption) * per,
-                  (size_t) per * sizeof *ctx);
+          int64_t row = drop[i] ? r->n_images : e->caption;
+          if (ctx)
+            memcpy (ctx + k * per, r->embeds + row * per, (size_t) per * sizeof *ctx);
+          else
+            memcpy (ids + k * LE_CLIP_CONTEXT, r->ids + row * LE_CLIP_CONTEXT,
+                    LE_CLIP_CONTEXT * sizeof *ids);
           tf[k] = (float) ts[i];
           wt[k] = ddpm_min_snr_weight (&r->sch, ts[i], r->o.min_snr_gamma);
           same_w = same_w && wt[k] == wt[0];
@@ -366,7 +385,9 @@ batch_loss (sd_lora_run *r, graph *g, const int64_t *img_idx, const bool *flip,
       int64_t sc[3] = { m, LE_CLIP_CONTEXT, c->cross_dim };
       tensor *xt = graph_from_host (g, LE_F32, 4, sx, noisy, "noisy_latents");
       tensor *target = graph_from_host (g, LE_F32, 4, sx, noise, "noise");
-      tensor *ct = graph_from_host (g, LE_F32, 3, sc, ctx, "text_embeddings");
+      tensor *ct = ctx ? graph_from_host (g, LE_F32, 3, sc, ctx, "text_embeddings")
+                       : sd15_text_forward (r->model, g, ids, m, LE_CLIP_CONTEXT,
+                                            r->o.clip_skip > 0 ? r->o.clip_skip : 1);
       tensor *eps = xt && target && ct ? sd15_unet_forward (r->model, g, xt, tf, ct) : NULL;
       tensor *part = NULL;
       if (eps != NULL && same_w)
@@ -379,7 +400,7 @@ batch_loss (sd_lora_run *r, graph *g, const int64_t *img_idx, const bool *flip,
             part = part ? op_add (g, part, lj) : lj;
           }
       total = total ? (part ? op_add (g, total, part) : NULL) : part;
-      free (noisy), free (noise), free (ctx), free (tf), free (wt);
+      free (noisy), free (noise), free (ctx), free (ids), free (tf), free (wt);
       if (total == NULL)
         break;
     }
@@ -442,6 +463,13 @@ sd_lora_fixed_loss (sd_lora_run *r, uint64_t seed, le_error *err)
   return sum / (double) r->n_images;
 }
 
+/* text_encoder_lr, or learning_rate when it is negative (unset). */
+static double
+text_lr (const sd_lora_options *o)
+{
+  return o->text_encoder_lr >= 0 ? o->text_encoder_lr : o->train.learning_rate;
+}
+
 /* ---- output ---- */
 static bool
 sd_save_output (void *self, const char *dir, char paths[][1024], int *n_paths, le_error *err)
@@ -473,7 +501,7 @@ sd_save_output (void *self, const char *dir, char paths[][1024], int *n_paths, l
   snprintf (st, sizeof st, "%lld", (long long) steps);
   snprintf (ep, sizeof ep, "%lld", (long long) o->train.epochs);
   snprintf (lr, sizeof lr, "%g", o->train.learning_rate);
-  snprintf (te_lr, sizeof te_lr, "%g", o->train_text_encoder ? o->text_encoder_lr : 0.0);
+  snprintf (te_lr, sizeof te_lr, "%g", o->train_text_encoder ? text_lr (o) : 0.0);
   snprintf (skip, sizeof skip, "%d", o->clip_skip > 0 ? o->clip_skip : 1);
   snprintf (seed, sizeof seed, "%llu", (unsigned long long) o->train.seed);
   snprintf (noff, sizeof noff, "%g", o->noise_offset);
@@ -481,7 +509,7 @@ sd_save_output (void *self, const char *dir, char paths[][1024], int *n_paths, l
   snprintf (cdrop, sizeof cdrop, "%g", o->caption_dropout);
   snprintf (bs, sizeof bs, "%lld", (long long) o->train.batch_size);
   snprintf (conv, sizeof conv, "{\"conv_dim\": \"%d\", \"conv_alpha\": \"%g\"}", o->conv_rank,
-            o->conv_alpha);
+            o->conv_alpha > 0 ? o->conv_alpha : (double) o->conv_rank);
   bool diffusers = o->save_format && strcmp (o->save_format, "diffusers") == 0;
   st_write_meta meta[] = {
     { "ss_network_module", "networks.lora" },
@@ -574,6 +602,7 @@ sd_lora_free (sd_lora_run *r)
   free (r->images);
   free (r->captions);
   free (r->embeds);
+  free (r->ids);
   graph_free (r->g);
   le_clip_tokenizer_free (r->tok);
   sd15_model_free (r->model);
@@ -596,16 +625,7 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   ddpm_schedule_sd15 (&r->sch);
   time_t now = time (NULL);
   snprintf (r->started_at, sizeof r->started_at, "%lld", (long long) now);
-  const char *code = "config";
-  if (o->train_text_encoder || o->conv_rank > 0)
-    {
-      le_fail (&e, LE_ERR_UNSUPPORTED, "%s is not supported by this version of lora-engine "
-               "yet; set it to %s to train the UNet's attention LoRA",
-               o->train_text_encoder ? "train_text_encoder" : "conv_rank",
-               o->train_text_encoder ? "false" : "0");
-      goto bad;
-    }
-  code = "device";
+  const char *code = "device";
   r->be = pick_backend (o->device, hooks, &e);
   if (r->be == NULL)
     goto bad;
@@ -628,8 +648,10 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   code = "dataset";
   if (!prepare_images (r, &e))
     goto bad;
+  if (!prepare_tokens (r, &e))
+    goto bad;
   code = "model";
-  if (!prepare_embeddings (r, &e))
+  if (!o->train_text_encoder && !prepare_embeddings (r, &e))
     goto bad;
   /* the VAE's activations at full resolution are the biggest of the run: give them back
    * before training allocates its own graph */
@@ -644,6 +666,9 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   lo.alpha = o->alpha > 0 ? (float) o->alpha : (float) lo.rank;
   lo.dropout = (float) o->dropout;
   lo.seed = o->train.seed;
+  lo.conv_rank = o->conv_rank;
+  lo.conv_alpha = (float) o->conv_alpha;
+  lo.text_encoder = o->train_text_encoder;
   if (!sd15_lora_attach (r->model, &lo, &e))
     goto bad;
   r->model->checkpointing = o->gradient_checkpointing;
@@ -668,18 +693,53 @@ bad:
   return NULL;
 }
 
+/* The text encoder's slice of the shared LoRA store (its adapters are declared last). */
+static bool
+text_group (const sd15_model *m, const param_store *ps, double lr, le_param_group *gr,
+            le_error *err)
+{
+  const lora_set *t = m->lora_text;
+  int64_t first = ps->n_train, end = 0, count = 0;
+  for (int i = 0; i < t->n; i++)
+    {
+      const tensor *pair[2] = { t->items[i]->a, t->items[i]->b };
+      for (int j = 0; j < 2; j++)
+        {
+          int64_t off = (const float *) pair[j]->data - ps->train_data;
+          first = off < first ? off : first;
+          end = off + pair[j]->numel > end ? off + pair[j]->numel : end;
+          count += pair[j]->numel;
+        }
+    }
+  if (t->ps != ps || count != end - first)
+    return le_fail (err, LE_ERR_INVALID, "the text encoder LoRA is not one slice of the "
+                    "trainable weights");
+  *gr = (le_param_group) { .offset = first, .count = count, .learning_rate = lr };
+  return true;
+}
+
 le_run_status
 sd_lora_train (sd_lora_run *r, const le_run_hooks *hooks, le_trainer_result *result,
                le_error *err)
 {
+  sd15_model *m = r->model;
   le_train_model tm = {
     .self = r,
-    .params = r->model->lora_unet->ps,
+    .params = m->lora_unet ? m->lora_unet->ps : m->lora_text->ps,
     .n_samples = r->n_images * (r->o.repeats > 0 ? r->o.repeats : 1),
     .forward_loss = sd_forward_loss,
     .save_output = sd_save_output,
     .sample = r->o.n_sample_prompts > 0 ? sd_write_samples : NULL,
   };
+  le_param_group text;
+  if (m->lora_text != NULL)
+    {
+      le_error e = { 0 };
+      if (!text_group (m, tm.params, text_lr (&r->o), &text, &e))
+        return fail (hooks, "config", &e, err);
+      tm.groups = &text;
+      tm.n_groups = 1;
+    }
   le_trainer_options to = r->o.train;
   if (to.device_name == NULL)
     to.device_name = r->be->name;

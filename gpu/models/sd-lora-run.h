@@ -62,10 +62,12 @@ typedef struct {
   const char *const *target_modules;
   int rank;
   double alpha, dropout;
-  int conv_rank;
-  double conv_alpha;
-  bool train_text_encoder;
-  double text_encoder_lr;
+  int conv_rank;                 /* > 0: LoCon on the 3x3 convolutions too */
+  double conv_alpha;             /* 0: conv_rank */
+  bool train_text_encoder;       /* LoRA on the text encoder's q/k/v/out_proj, fc1, fc2;
+                                  * its embeddings are then computed in every step */
+  double text_encoder_lr;        /* its learning rate (scheduled like learning_rate);
+                                  * negative: train.learning_rate */
   bool gradient_checkpointing;
   const char *device;            /* "auto", "cpu", "cuda"; NULL = auto */
   const char *mixed_precision;   /* "no", "fp16", "bf16" (GPU only; the CPU runs F32) */
@@ -83,9 +85,10 @@ typedef struct {
 
 typedef struct sd_lora_run sd_lora_run;
 
-/* Loads the model, tokenizer and images, caches latents and text embeddings, attaches the
- * LoRA. Unreadable images are skipped with a warning through HOOKS->log naming the file;
- * problems go to HOOKS->error and give NULL (ERR gets the message too). */
+/* Loads the model, tokenizer and images, caches latents and (with a frozen text encoder)
+ * text embeddings, attaches the LoRA. Unreadable images are skipped with a warning
+ * through HOOKS->log naming the file; problems go to HOOKS->error and give NULL (ERR
+ * gets the message too). */
 sd_lora_run *sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks,
                               le_error *err);
 void sd_lora_free (sd_lora_run *r);

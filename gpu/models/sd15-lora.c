@@ -189,14 +189,20 @@ sd15_lora_attach (sd15_model *m, const sd15_lora_options *o, le_error *err)
       if (o->conv_rank > 0)
         {
           float ca = o->conv_alpha > 0 ? o->conv_alpha : (float) o->conv_rank;
-          m->lora_conv = lora_set_new (m->be, o->conv_rank, ca, o->dropout, err);
+          m->lora_conv = lora_set_new_shared (m->lora_unet, "conv", o->conv_rank, ca,
+                                              o->dropout, err);
           if (m->lora_conv == NULL)
             return false;
         }
     }
   if (o->text_encoder && (m->parts & SD15_LOAD_TEXT))
     {
-      m->lora_text = lora_set_new (m->be, o->rank, alpha, o->dropout, err);
+      /* one store for all sets (UNet, LoCon, text: in that order, the text adapters
+       * last), so the trainer steps and checkpoints them as one vector, the text slice
+       * with its own learning rate */
+      m->lora_text = m->lora_unet
+                     ? lora_set_new_shared (m->lora_unet, "te", o->rank, alpha, o->dropout, err)
+                     : lora_set_new (m->be, o->rank, alpha, o->dropout, err);
       if (m->lora_text == NULL)
         return false;
     }
@@ -238,7 +244,7 @@ sd15_n_lora_params (const sd15_model *m)
   int64_t n = 0;
   lora_set *sets[3] = { m->lora_unet, m->lora_conv, m->lora_text };
   for (int i = 0; i < 3; i++)
-    if (sets[i])
+    if (sets[i] && sets[i]->owns_ps)    /* shared stores count once */
       n += sets[i]->ps->n_train;
   return n;
 }
