@@ -12,28 +12,9 @@
 #include "studio-project.h"
 #include "studio-resources.h"
 
+#include "gui-test-util.h"
+
 static char *home;
-
-static gboolean
-wait_until (gboolean (*cond) (gpointer), gpointer data, guint timeout_ms)
-{
-  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-
-  while (!cond (data))
-    {
-      if (g_get_monotonic_time () > end)
-        return FALSE;
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (2000);
-    }
-  return TRUE;
-}
-
-static gboolean
-never (gpointer data)
-{
-  return FALSE;
-}
 
 static gboolean
 loaded (gpointer data)
@@ -47,7 +28,7 @@ static gboolean
 limit_fits (gpointer data)
 {
   GtkWidget *view = data;
-  GtkWidget *grid = GTK_WIDGET (gtk_widget_get_template_child (view, STUDIO_TYPE_DATASET_VIEW, "grid"));
+  GtkWidget *grid = gui_test_child (view, "grid");
   int width = gtk_widget_get_width (grid);
   int size = studio_dataset_view_get_thumbnail_size (STUDIO_DATASET_VIEW (view));
 
@@ -109,11 +90,10 @@ test_cells_fit_width (void)
   gtk_window_set_child (GTK_WINDOW (window), view);
   gtk_window_set_default_size (GTK_WINDOW (window), 1100, 760);
   gtk_window_present (GTK_WINDOW (window));
-  g_assert_true (wait_until ((gboolean (*) (gpointer)) gtk_widget_get_mapped, window, 5000));
+  g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
   studio_dataset_view_set_project (STUDIO_DATASET_VIEW (view), project);
-  g_assert_true (wait_until (loaded, view, 15000));
-  grid = GTK_WIDGET (gtk_widget_get_template_child (view, STUDIO_TYPE_DATASET_VIEW, "grid"));
-  g_assert_nonnull (grid);
+  g_assert_true (gui_test_wait_until (loaded, view, 15000));
+  grid = gui_test_child (view, "grid");
 
   for (int step = 0; step < 3; step++)
     {
@@ -121,8 +101,8 @@ test_cells_fit_width (void)
       int min_width = 0;
       guint n_cells, columns, max_columns;
 
-      wait_until (limit_fits, view, 10000);
-      wait_until (never, NULL, 300);   /* the layout with that limit */
+      gui_test_wait_until (limit_fits, view, 10000);
+      gui_test_settle (300);   /* the layout with that limit */
       width = gtk_widget_get_width (grid);
       max_columns = gtk_grid_view_get_max_columns (GTK_GRID_VIEW (grid));
       columns = grid_columns (grid, &n_cells, &min_width);
@@ -142,29 +122,6 @@ test_cells_fit_width (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
-static void
-skip_no_display (void)
-{
-  g_test_skip ("needs a display: run under xvfb-run");
-}
-
-static void
-delete_tree (GFile *file)
-{
-  g_autoptr (GFileEnumerator) children =
-    g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME, G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
-                               NULL, NULL);
-  GFileInfo *info;
-
-  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
-    {
-      g_autoptr (GFile) child = g_file_get_child (file, g_file_info_get_name (info));
-      delete_tree (child);
-      g_object_unref (info);
-    }
-  g_file_delete (file, NULL, NULL);
-}
-
 int
 main (int argc, char **argv)
 {
@@ -182,10 +139,8 @@ main (int argc, char **argv)
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
 
   g_test_init (&argc, &argv, NULL);
-  if (g_getenv ("DISPLAY") == NULL && g_getenv ("WAYLAND_DISPLAY") == NULL)
-    {
-      g_test_add_func ("/dataset-view/grid-cells/fit-width", skip_no_display);
-    }
+  if (!gui_test_have_display ())
+    gui_test_add_no_display_skip ("/dataset-view/grid-cells/fit-width");
   else
     {
       gtk_init ();
@@ -194,6 +149,6 @@ main (int argc, char **argv)
       g_test_add_func ("/dataset-view/grid-cells/fit-width", test_cells_fit_width);
     }
   status = g_test_run ();
-  delete_tree (home_file);
+  gui_test_delete_tree (home_file);
   return status;
 }
