@@ -41,7 +41,7 @@ assert_parse_error (const char *text, gsize len, StudioCsvError code, guint line
   g_autofree char *where = g_strdup_printf ("line %u:", line);
 
   g_assert_null (rows);
-  g_assert_error (error, STUDIO_CSV_ERROR, code);
+  g_assert_error (error, STUDIO_CSV_ERROR, (int) code);
   g_assert_nonnull (strstr (error->message, "test.csv"));
   if (strstr (error->message, where) == NULL)
     g_error ("expected “%s” in “%s”", where, error->message);
