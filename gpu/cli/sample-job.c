@@ -32,8 +32,9 @@ find_lora_file (const char *arg, le_error *err)
         return path;
       g_free (path);
     }
-  le_fail (err, LE_ERR_UNSUPPORTED, "%s: this folder holds no LoRA file (%s); a checkpoint's "
-           "training state cannot be drawn with yet: pick the run's final LoRA", arg, names[0]);
+  le_fail (err, LE_ERR_UNSUPPORTED, "%s: this folder holds no LoRA file (%s); a checkpoint "
+           "written by an older lora-engine holds only training state: pick the run's final "
+           "LoRA or a newer checkpoint", arg, names[0]);
   return NULL;
 }
 

@@ -136,6 +136,17 @@ le_checkpoint_save (const char *checkpoints_dir, const le_train_state *s,
                     const st_write_tensor *weights, size_t n_weights, const le_adamw *opt,
                     int keep_last, char *out_dir, size_t out_dir_len, le_error *err)
 {
+  return le_checkpoint_save_with (checkpoints_dir, s, weights, n_weights, opt, keep_last,
+                                  NULL, NULL, out_dir, out_dir_len, err);
+}
+
+bool
+le_checkpoint_save_with (const char *checkpoints_dir, const le_train_state *s,
+                         const st_write_tensor *weights, size_t n_weights,
+                         const le_adamw *opt, int keep_last,
+                         le_checkpoint_extra_fn extra, void *extra_user,
+                         char *out_dir, size_t out_dir_len, le_error *err)
+{
   if (!le_mkdir_p (checkpoints_dir, err))
     return false;
   char final_dir[4096], tmp_dir[4096], old_dir[4096], file[4200];
@@ -191,6 +202,7 @@ le_checkpoint_save (const char *checkpoints_dir, const le_train_state *s,
     }
   bool ok = st_write (file, all, n_all, wm, n_meta, err);
   free (all);
+  ok = ok && (extra == NULL || extra (extra_user, tmp_dir, err));
   ok = ok && le_fsync_dir (tmp_dir, err);
   if (!ok)
     {

@@ -7,6 +7,9 @@
  * scheduler, optimizer step and hyperparameters) as __metadata__ strings. Doubles are
  * written with 17 digits so they come back bit-exact.
  *
+ * The caller may add files of its own to the folder (le_checkpoint_save_with); they are
+ * written before the rename like the checkpoint file.
+ *
  * The folder is written as CHECKPOINTS/.tmp-step-000100/ and renamed when complete, so a
  * crash mid-save leaves only a temp folder that discovery ignores and the next save
  * removes. Discovery picks the highest step that loads; a damaged one is skipped with a
@@ -42,6 +45,18 @@ bool le_checkpoint_save (const char *checkpoints_dir, const le_train_state *stat
                          const st_write_tensor *weights, size_t n_weights,
                          const le_adamw *opt, int keep_last,
                          char *out_dir, size_t out_dir_len, le_error *err);
+
+/* Writes more files into DIR, the checkpoint's temp folder, before it is renamed into
+ * place (such as the run's output file, so a checkpoint is usable as a LoRA). */
+typedef bool (*le_checkpoint_extra_fn) (void *user, const char *dir, le_error *err);
+
+/* le_checkpoint_save, with EXTRA (may be NULL) called on the temp folder once the
+ * checkpoint file is in it: the step folder appears with all of its files or not at all. */
+bool le_checkpoint_save_with (const char *checkpoints_dir, const le_train_state *state,
+                              const st_write_tensor *weights, size_t n_weights,
+                              const le_adamw *opt, int keep_last,
+                              le_checkpoint_extra_fn extra, void *extra_user,
+                              char *out_dir, size_t out_dir_len, le_error *err);
 
 typedef struct {
   char *dir;

@@ -66,6 +66,18 @@ trainer_params_to_host (const param_store *ps, float *host)
   return true;
 }
 
+/* The run's output file(s) in the checkpoint folder too, so that a checkpoint is a LoRA
+ * that `sample`, the app's Generate and export can use as it is. */
+static bool
+save_output_into (void *user, const char *dir, le_error *err)
+{
+  const le_train_model *m = user;
+  char paths[4][1024];
+  int n = 0;
+  return m->save_output (m->self, dir, paths, &n, err)
+         || le_error_prefix (err, "writing the LoRA file into the checkpoint");
+}
+
 bool
 trainer_save_checkpoint (trainer_run *run, char *out_dir, size_t out_len, le_error *err)
 {
@@ -89,8 +101,10 @@ trainer_save_checkpoint (trainer_run *run, char *out_dir, size_t out_len, le_err
     .scheduler = run->sched,
   };
   memcpy (s.rng_state, run->rng_state, sizeof s.rng_state);
-  bool ok = le_checkpoint_save (run->checkpoints_dir, &s, w, (size_t) n, &run->adamw,
-                                run->opt->keep_checkpoints, out_dir, out_len, err);
+  le_checkpoint_extra_fn extra = run->model->save_output != NULL ? save_output_into : NULL;
+  bool ok = le_checkpoint_save_with (run->checkpoints_dir, &s, w, (size_t) n, &run->adamw,
+                                     run->opt->keep_checkpoints, extra, (void *) run->model,
+                                     out_dir, out_len, err);
   free (w);
   return ok;
 }

@@ -755,6 +755,24 @@ test_serve_sample (void)
   g_autofree guchar *px2 = png_pixels (without, &n2, &params2);
   g_assert_cmpuint (n1, ==, n2);
   g_assert_true (memcmp (px1, px2, n1) != 0);
+
+  /* the run's last checkpoint holds the LoRA file too (written before the folder's
+   * rename: no temp folder is left), and it draws what the final LoRA of the same step
+   * draws */
+  g_autofree char *ck = g_build_filename (p.dir, "out", "checkpoints", "step-000002", NULL);
+  g_autofree char *ck_lora = g_build_filename (ck, "pytorch_lora_weights.safetensors", NULL);
+  g_autofree char *ck_tmp = g_build_filename (p.dir, "out", "checkpoints", ".tmp-step-000002",
+                                              NULL);
+  g_autofree char *from_ck = g_build_filename (p.dir, "from-checkpoint.png", NULL);
+  g_assert_true (g_file_test (ck_lora, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (ck_tmp, G_FILE_TEST_EXISTS));
+  send_sample (&s, "sc", p.config, ck, 1.5, from_ck, 4);
+  g_free (expect_sample (&s, "sc", from_ck));
+  gsize n3;
+  g_autofree char *params3 = NULL;
+  g_autofree guchar *px3 = png_pixels (from_ck, &n3, &params3);
+  g_assert_cmpuint (n3, ==, n1);
+  g_assert_true (memcmp (px1, px3, n1) == 0);
   g_assert_nonnull (strstr (params1, "a red circle"));
   g_assert_nonnull (strstr (params1, "<lora:pytorch_lora_weights:1.5>"));
   g_assert_nonnull (strstr (params1, "Seed: 7"));
@@ -847,6 +865,19 @@ test_serve_sample_text (void)
   g_assert_true (g_str_has_prefix (written, "### a red circle\n"));
   /* the continuation starts with the prompt, as generate prints it */
   g_assert_nonnull (strstr (written + strlen ("### a red circle\n"), "a red circle"));
+
+  /* the last checkpoint holds the adapter and its config, and serve draws with it */
+  g_autofree char *ck = g_build_filename (p.dir, "out", "checkpoints", "step-000002", NULL);
+  g_autofree char *ck_model = g_build_filename (ck, "adapter_model.safetensors", NULL);
+  g_autofree char *ck_config = g_build_filename (ck, "adapter_config.json", NULL);
+  g_autofree char *ck_out = g_build_filename (p.dir, "from-checkpoint.txt", NULL);
+  g_assert_true (g_file_test (ck_model, G_FILE_TEST_IS_REGULAR));
+  g_assert_true (g_file_test (ck_config, G_FILE_TEST_IS_REGULAR));
+  send_sample (&s, "sc", p.config, ck, 1, ck_out, 0);
+  g_free (expect_sample (&s, "sc", ck_out));
+  g_autofree char *ck_written = NULL;
+  g_assert_true (g_file_get_contents (ck_out, &ck_written, NULL, NULL));
+  g_assert_cmpstr (ck_written, ==, written);
 
   send_sample (&s, "b", p.config, missing, 1, out, 0);
   g_autoptr(StudioEvent) bad = server_expect (&s, STUDIO_EVENT_ERROR, "b");
