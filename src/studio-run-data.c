@@ -295,12 +295,16 @@ char *
 studio_run_export_lora (const char *run_dir, const char *dest_dir, GError **error)
 {
   g_autofree char *source = studio_run_find_lora (run_dir);
+  g_autofree char *checkpoint = NULL;
   g_autofree char *name = NULL;
   g_autofree char *file_name = NULL;
   g_autofree char *dest = NULL;
   g_autofree char *data = NULL;
   gsize len;
 
+  /* A stopped run: its last checkpoint holds the LoRA file as it was then. */
+  if (source == NULL && (checkpoint = studio_run_find_last_checkpoint (run_dir)) != NULL)
+    source = studio_run_find_lora (checkpoint);
   if (source == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

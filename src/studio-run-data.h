@@ -46,8 +46,9 @@ char      *studio_run_find_last_checkpoint (const char *run_dir);
 char      *studio_run_lora_name         (const char *run_dir);
 /* "<lora:NAME:WEIGHT>" with WEIGHT as "0.8". */
 char      *studio_run_prompt_snippet    (const char *run_dir, double weight);
-/* Copies the run's LoRA file to DEST_DIR/NAME.safetensors (atomically; an existing file
- * of that name is replaced) and returns the new path. */
+/* Copies the run's LoRA file (a stopped run's: its last checkpoint's) to
+ * DEST_DIR/NAME.safetensors (atomically; an existing file of that name is replaced) and
+ * returns the new path. */
 char      *studio_run_export_lora       (const char *run_dir, const char *dest_dir,
                                          GError **error);
 

@@ -396,9 +396,17 @@ fill_weights (StudioSamplesView *self)
   for (guint i = checkpoints->len; i > 0; i--)
     {
       const char *ck = g_ptr_array_index (checkpoints, i - 1);
-      g_autofree char *label = g_strdup_printf (_("Checkpoint %s"), ck);
+      g_autofree char *ck_path = g_build_filename (dir_path, ck, NULL);
+      /* the engine writes the run's LoRA file into each checkpoint; one written by an
+       * older engine holds only training state, which cannot be drawn with */
+      char *ck_lora = studio_run_find_lora (ck_path);
+      g_autofree char *label = NULL;
+
+      if (ck_lora == NULL)
+        continue;
+      label = g_strdup_printf (_("Checkpoint %s"), ck);
       gtk_string_list_append (names, label);
-      g_ptr_array_add (self->weights, g_build_filename (dir_path, ck, NULL));
+      g_ptr_array_add (self->weights, ck_lora);
     }
   gtk_string_list_append (names, _("Base model only"));
   g_ptr_array_add (self->weights, NULL);
@@ -768,8 +776,19 @@ on_engine_event (StudioTrainView *train, StudioEvent *event, StudioSamplesView *
         break;
       }
     case STUDIO_EVENT_DONE:
-      g_hash_table_remove (self->generate_ids, event->id);
-      break;
+      {
+        /* During a run the previews come as the run's sample events (the gallery
+         * shows them) and only done answers this request: it ends "Generating…" too. */
+        const char *status = json_object_get_string_member_with_default (o, "status", "");
+        if (g_str_equal (status, "completed"))
+          set_status (self, _("Sample generated"));
+        else if (g_str_equal (status, "cancelled"))
+          set_status (self, _("Generation cancelled"));
+        else if (g_strcmp0 (self->status, _("Generating…")) == 0)
+          set_status (self, _("Generation failed; the Train view's log says why"));
+        g_hash_table_remove (self->generate_ids, event->id);
+        break;
+      }
     default:
       break;
     }

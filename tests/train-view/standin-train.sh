@@ -2,7 +2,10 @@
 # standin-train.sh: a stand-in for `lora-engine serve` that trains nothing: hello, then
 # for `train` a state, STANDIN_STEPS progress events (default 100), a sample and a
 # checkpoint in the config's output_dir, and done; with STANDIN_HOLD=1 it waits after
-# half the steps for stop (done "stopped"); STANDIN_FLAT=1 makes a loss that does not fall. `sample` copies STANDIN_SAMPLE_PNG to `out`.
+# half the steps for stop (done "stopped"); STANDIN_FLAT=1 makes a loss that does not fall. `sample` copies STANDIN_SAMPLE_PNG to `out`;
+# during a held run it answers as serve does: the run's preview as a sample event under
+# the run's id, then done for the sample request. STANDIN_REQUESTS: a file that gets
+# each sample request line.
 # On shutdown or end of input it touches STANDIN_MARKER (a clean exit) and exits 0.
 steps=${STANDIN_STEPS:-100}
 field () { printf '%s' "$1" | sed -n "s/.*\"$2\":\"\([^\"]*\)\".*/\1/p"; }
@@ -36,6 +39,7 @@ while IFS= read -r line; do
       case "$out" in /*) ;; *) out="$(dirname "$(field "$line" config)")/$out" ;; esac
       echo "{\"event\":\"state\",\"id\":\"$id\",\"state\":\"running\"}"
       echo "{\"event\":\"log\",\"id\":\"$id\",\"level\":\"info\",\"message\":\"resume=$resume\"}"
+      run_out=$out
       half=$(( steps / 2 ))
       run_steps 1 "$half"
       mkdir -p "$out/checkpoints/step-$half" "$out/samples"
@@ -63,6 +67,15 @@ while IFS= read -r line; do
       echo "{\"event\":\"state\",\"id\":\"$train_id\",\"state\":\"idle\"}"
       train_id="" ;;
     sample)
+      [ -n "$STANDIN_REQUESTS" ] && printf '%s\n' "$line" >> "$STANDIN_REQUESTS"
+      if [ -n "$train_id" ]; then
+        preview="$run_out/samples/step-$half-1.png"
+        echo "{\"event\":\"log\",\"id\":\"$id\",\"level\":\"info\",\"message\":\"the run draws its sample prompts after the current step\"}"
+        cp "$STANDIN_SAMPLE_PNG" "$preview"
+        echo "{\"event\":\"sample\",\"id\":\"$train_id\",\"step\":$half,\"path\":\"$preview\",\"prompt\":\"a green star\"}"
+        echo "{\"event\":\"done\",\"id\":\"$id\",\"status\":\"completed\",\"outputs\":[\"$preview\"]}"
+        continue
+      fi
       out=$(field "$line" out)
       prompt=$(field "$line" prompt)
       cp "$STANDIN_SAMPLE_PNG" "$out"

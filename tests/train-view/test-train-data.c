@@ -225,8 +225,19 @@ test_checkpoint_snippet_export (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  write_file (dir, "pytorch_lora_weights.safetensors", "LORA-BYTES");
   g_assert_cmpint (g_mkdir_with_parents (dest, 0755), ==, 0);
+  /* A stopped run: the engine wrote the LoRA file into its last checkpoint. */
+  write_file (dir, "checkpoints/step-000020/pytorch_lora_weights.safetensors", "OLDER");
+  write_file (dir, "checkpoints/step-000100/pytorch_lora_weights.safetensors", "STEP-100");
+  exported = studio_run_export_lora (dir, dest, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (exported, &data, &len, NULL));
+  g_assert_cmpstr (data, ==, "STEP-100");
+  g_clear_pointer (&exported, g_free);
+  g_clear_pointer (&data, g_free);
+
+  /* The final LoRA wins over the checkpoints'. */
+  write_file (dir, "pytorch_lora_weights.safetensors", "LORA-BYTES");
   exported = studio_run_export_lora (dir, dest, &error);
   g_assert_no_error (error);
   g_assert_true (g_str_has_suffix (exported, "models/Lora/20261129-141500-cat.safetensors"));

@@ -3,11 +3,12 @@
  * elsewhere is picked up, a conflicting one is shown and not overwritten, presets); the
  * engine client against stand-in engines (a scripted run with pause and stop, one that
  * dies mid-run, one that prints garbage and a wrong protocol) and against the real
- * `lora-engine serve` (the demo project's error, a text LoRA run with the tiny LLaMA
- * fixture whose progress reaches the status and the curve, Stop, shutdown); closing the
- * window during a run; the loss plot at 100,000 points; the Samples view (runs, steps,
- * compare, large view, snippet, export, Generate). Screenshots go to
- * $STUDIO_ARTIFACTS_DIR. */
+ * `lora-engine serve` (the demo project's error without its model, the demo project with
+ * its tiny model training on the CPU, a text LoRA run with the tiny LLaMA fixture whose
+ * progress reaches the status and the curve, Stop, shutdown); closing the window during a
+ * run; the loss plot at 100,000 points; the Samples view (runs, steps, compare, large
+ * view, snippet, export, Generate with a stand-in and with the real engine, Generate
+ * during a run). Screenshots go to $STUDIO_ARTIFACTS_DIR. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -651,6 +652,41 @@ test_real_engine_demo (void)
   fixture_close (&f);
 }
 
+
+/* The demo project as the README's first command opens it, tiny base model included:
+ * training starts on the CPU, progress reaches the status and the plot, Stop ends it. */
+static void
+test_real_engine_demo_trains (void)
+{
+  Fixture f = { 0 };
+  g_autoptr (GError) error = NULL;
+  StudioProject *project = demo_project ("real-demo-train");
+  g_autofree char *models_src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "models", NULL);
+  g_autofree char *models_dst = g_build_filename (studio_project_get_folder (project), "models", NULL);
+  PointCount pc;
+
+  copy_tree (models_src, models_dst);
+  use_engine (real_engine);
+  fixture_open (&f, project);
+  g_assert_true (studio_train_view_start (f.train, &error));
+  g_assert_no_error (error);
+  pc.train = f.train;
+  pc.n = 2;
+  if (!gui_test_wait_until (has_points, &pc, 300000))
+    g_error ("no progress from the demo run: state \"%s\", error \"%s\"",
+             studio_train_view_get_state_text (f.train), studio_train_view_get_error (f.train));
+  g_assert_cmpstr (label_text (f.train, "device_label"), ==, "cpu");
+  g_assert_true (g_str_has_suffix (label_text (f.train, "step_label"), "of 30"));
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (f.window), "train-demo-midrun.png");
+  studio_train_view_stop (f.train, TRUE);
+  g_assert_true (gui_test_wait_until (not_training, f.train, 120000));
+  g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training stopped");
+  studio_train_view_shutdown (f.train, NULL, NULL);
+  g_assert_true (gui_test_wait_until (engine_gone, f.train, 20000));
+  fixture_close (&f);
+}
+
 static StudioProject *
 text_project (const char *name, int epochs)
 {
@@ -893,6 +929,25 @@ status_has (gpointer data)
   return status != NULL && strstr (status, needle) != NULL;
 }
 
+/* The picture of a Samples view tile (a button whose tooltip is PROMPT), or NULL. */
+static GtkPicture *
+find_tile_picture (GtkWidget *widget, const char *prompt, gboolean in_tile)
+{
+  if (GTK_IS_BUTTON (widget))
+    {
+      in_tile = g_strcmp0 (gtk_widget_get_tooltip_text (widget), prompt) == 0;
+    }
+  if (in_tile && GTK_IS_PICTURE (widget))
+    return GTK_PICTURE (widget);
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+    {
+      GtkPicture *found = find_tile_picture (c, prompt, in_tile);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
 static void
 test_samples_view (void)
 {
@@ -902,6 +957,7 @@ test_samples_view (void)
   g_autofree char *png = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset",
                                            "shape-02-purple-square.png", NULL);
   g_autofree char *export_dir = g_build_filename (tmp_root, "webui-models-Lora", NULL);
+  g_autofree char *requests = g_build_filename (tmp_root, "samples-requests.jsonl", NULL);
   g_autoptr (GError) error = NULL;
   GPtrArray *items;
   GArray *steps;
@@ -971,6 +1027,7 @@ test_samples_view (void)
   /* Generate through the engine's sample request (a stand-in draws it). */
   use_engine (engine);
   g_setenv ("STANDIN_SAMPLE_PNG", png, TRUE);
+  g_setenv ("STANDIN_REQUESTS", requests, TRUE);
   {
     g_autofree char *id = studio_samples_view_generate (f.samples, "a purple square", "blurry", 7, 1.2,
                                                         NULL, &error);
@@ -994,25 +1051,132 @@ test_samples_view (void)
   }
   gui_test_settle (300);
   gui_test_save_screenshot (GTK_WIDGET (f.window), "samples-generated.png");
+
+  /* The weights list offers the checkpoints that hold the LoRA file the engine writes
+   * into each, and Generate with one sends that file. */
+  {
+    g_autofree char *run = g_strdup (studio_samples_view_get_run (f.samples));
+    g_autofree char *ck = g_build_filename (run, "checkpoints", "step-000010", NULL);
+    g_autofree char *ck_lora = g_build_filename (ck, "pytorch_lora_weights.safetensors", NULL);
+    g_autofree char *old_state = g_build_filename (run, "checkpoints", "step-000020",
+                                                   "checkpoint.safetensors", NULL);
+    g_autofree char *old_dir = g_path_get_dirname (old_state);
+    g_autofree char *sent = NULL;
+    g_autofree char *expected = g_strdup_printf ("\"lora\":\"%s\"", ck_lora);
+    GtkDropDown *dropdown = GTK_DROP_DOWN (gui_test_child (f.samples, "checkpoint_dropdown"));
+    GListModel *names;
+
+    g_assert_cmpint (g_mkdir_with_parents (ck, 0755), ==, 0);
+    g_assert_cmpint (g_mkdir_with_parents (old_dir, 0755), ==, 0);
+    g_assert_true (g_file_set_contents (ck_lora, "LORA", -1, NULL));
+    /* a checkpoint of an older engine: training state only, nothing to draw with */
+    g_assert_true (g_file_set_contents (old_state, "STATE", -1, NULL));
+    studio_samples_view_select_run (f.samples, run);
+    g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
+    names = gtk_drop_down_get_model (dropdown);
+    g_assert_cmpuint (g_list_model_get_n_items (names), ==, 3);
+    g_assert_cmpstr (gtk_string_list_get_string (GTK_STRING_LIST (names), 1), ==, "Checkpoint step-000010");
+    gtk_drop_down_set_selected (dropdown, 1);
+    gtk_editable_set_text (GTK_EDITABLE (gui_test_child (f.samples, "prompt_entry")), "a purple square");
+    g_signal_emit_by_name (gui_test_child (f.samples, "generate_button"), "clicked");
+    gc.n = 2;
+    g_assert_true (gui_test_wait_until (has_generated, &gc, 10000));
+    g_assert_true (g_file_get_contents (requests, &sent, NULL, NULL));
+    if (strstr (sent, expected) == NULL)
+      g_error ("Generate with the checkpoint sent %s", sent);
+    g_unsetenv ("STANDIN_REQUESTS");
+  }
   fixture_close (&f);
   g_unsetenv ("STANDIN_SAMPLE_PNG");
 
-  /* The real engine cannot draw yet: that is said, not a hang. */
+  /* The real engine draws with the demo's tiny base model (no run yet: the base model
+   * alone): a PNG that loads, shown in a tile. */
   use_engine (real_engine);
-  fixture_open (&f, demo_project ("samples-real"));
   {
-    gpointer args[2];
-    g_autofree char *id = studio_samples_view_generate (f.samples, "a red circle", NULL, 1, 0.8, NULL, &error);
-    g_assert_no_error (error);
-    args[0] = f.samples;
-    args[1] = (gpointer) "lora-engine";
-    if (!gui_test_wait_until (status_has, args, 30000))
-      {
-        args[1] = (gpointer) "sample";
-        g_assert_true (gui_test_wait_until (status_has, args, 1000));
-      }
-    g_test_message ("generate: %s", studio_samples_view_get_status (f.samples));
+    StudioProject *real = demo_project ("samples-real");
+    g_autofree char *models_src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "models", NULL);
+    g_autofree char *models_dst = g_build_filename (studio_project_get_folder (real), "models", NULL);
+    copy_tree (models_src, models_dst);
+    fixture_open (&f, real);
   }
+  studio_project_view_set_visible_view (f.project_view, "samples");
+  {
+    g_autofree char *id = studio_samples_view_generate (f.samples, "a red circle", NULL, 1, 0.8, NULL, &error);
+    StudioSampleItem *item;
+    g_autoptr (GdkTexture) drawn = NULL;
+    GtkPicture *picture;
+    GdkPaintable *shown;
+
+    g_assert_no_error (error);
+    gc.view = f.samples;
+    gc.n = 1;
+    if (!gui_test_wait_until (has_generated, &gc, 240000))
+      g_error ("no drawing from the real engine; the view says \"%s\"",
+               studio_samples_view_get_status (f.samples));
+    g_assert_cmpstr (studio_samples_view_get_status (f.samples), ==, "Sample generated");
+    item = g_ptr_array_index (studio_samples_view_get_generated (f.samples), 0);
+    g_assert_true (g_str_has_suffix (item->path, ".png"));
+    g_assert_true (g_file_test (item->path, G_FILE_TEST_IS_REGULAR));
+    drawn = gdk_texture_new_from_filename (item->path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (gdk_texture_get_width (drawn), ==, 64);
+    gui_test_settle (300);
+    picture = find_tile_picture (GTK_WIDGET (f.samples), "a red circle", FALSE);
+    g_assert_nonnull (picture);
+    shown = gtk_picture_get_paintable (picture);
+    g_assert_true (GDK_IS_TEXTURE (shown));
+    g_assert_cmpint (gdk_texture_get_width (GDK_TEXTURE (shown)), ==, gdk_texture_get_width (drawn));
+    g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (picture)));
+    gui_test_save_screenshot (GTK_WIDGET (f.window), "samples-real-generated.png");
+  }
+  fixture_close (&f);
+}
+
+/* "Generate" during a run: serve answers with the run's previews (under the run's id,
+ * shown in the run's gallery) and then done for the request, which ends "Generating…". */
+static void
+test_samples_generate_during_run (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *engine = standin ("standin-train.sh");
+  g_autofree char *png = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset",
+                                           "shape-04-green-star.png", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = NULL;
+  gpointer args[2];
+  PointCount pc;
+
+  use_engine (engine);
+  g_setenv ("STANDIN_HOLD", "1", TRUE);
+  g_setenv ("STANDIN_STEPS", "20", TRUE);
+  g_setenv ("STANDIN_SAMPLE_PNG", png, TRUE);
+  fixture_open (&f, demo_project ("samples-during-run"));
+  g_assert_true (studio_train_view_start (f.train, &error));
+  g_assert_no_error (error);
+  pc.train = f.train;
+  pc.n = 10;
+  g_assert_true (gui_test_wait_until (has_points, &pc, 15000));
+  studio_project_view_set_visible_view (f.project_view, "samples");
+  g_assert_true (gui_test_wait_until ((Condition) studio_samples_view_is_loaded, f.samples, 10000));
+  g_assert_cmpstr (studio_samples_view_get_run (f.samples), ==, studio_train_view_get_run_dir (f.train));
+
+  id = studio_samples_view_generate (f.samples, "a green star", NULL, 3, 1.0, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  args[0] = f.samples;
+  args[1] = (gpointer) "Sample generated";
+  if (!gui_test_wait_until (status_has, args, 10000))
+    g_error ("the status stayed \"%s\" after the request's done",
+             studio_samples_view_get_status (f.samples));
+  /* The previews belong to the run, not to the generated list. */
+  g_assert_cmpuint (studio_samples_view_get_generated (f.samples)->len, ==, 0);
+  g_assert_true (studio_train_view_is_training (f.train));
+
+  studio_train_view_stop (f.train, FALSE);
+  g_assert_true (gui_test_wait_until (not_training, f.train, 5000));
+  g_unsetenv ("STANDIN_HOLD");
+  g_unsetenv ("STANDIN_STEPS");
+  g_unsetenv ("STANDIN_SAMPLE_PNG");
   fixture_close (&f);
 }
 
@@ -1062,9 +1226,11 @@ main (int argc, char **argv)
   g_test_add_func ("/train-view/engine/standin-garbage", test_standin_garbage);
   g_test_add_func ("/train-view/engine/close-while-training", test_close_while_training);
   g_test_add_func ("/train-view/engine/real-demo", test_real_engine_demo);
+  g_test_add_func ("/train-view/engine/real-demo-train", test_real_engine_demo_trains);
   g_test_add_func ("/train-view/engine/real-text-run", test_real_engine_text_run);
   g_test_add_func ("/train-view/loss-plot-100k", test_loss_plot_100k);
   g_test_add_func ("/train-view/samples", test_samples_view);
+  g_test_add_func ("/train-view/samples/generate-during-run", test_samples_generate_during_run);
   status = g_test_run ();
   gui_test_delete_tree (root);
   g_free (real_engine);
