@@ -1,11 +1,13 @@
 /* trainer-state.c: what the trainer puts into a checkpoint and takes back out: the
  * trainable tensors of a param_store (by name, F32), the AdamW moments and the run state
  * (checkpoint.h does the file format). Also the per-epoch data order. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "math-common.h"
@@ -66,16 +68,44 @@ trainer_params_to_host (const param_store *ps, float *host)
   return true;
 }
 
-/* The run's output file(s) in the checkpoint folder too, so that a checkpoint is a LoRA
- * that `sample`, the app's Generate and export can use as it is. */
+/* The run's output file(s) in the checkpoint folder DIR too, so that a checkpoint is a
+ * LoRA that `sample`, the app's Generate and export can use as it is. save_output may name
+ * the LoRA after the folder it writes into (kohya's ss_output_name), so it writes into a
+ * subfolder named as the run's output folder and the files move up from there: the
+ * checkpoint's LoRA carries the run's name, not the temp folder's. */
 static bool
 save_output_into (void *user, const char *dir, le_error *err)
 {
-  const le_train_model *m = user;
-  char paths[4][1024];
+  const trainer_run *run = user;
+  const le_train_model *m = run->model;
+  const char *out = run->opt->output_dir;
+  const char *base = strrchr (out, '/');
+  char sub[1400], paths[4][1024];
   int n = 0;
-  return m->save_output (m->self, dir, paths, &n, err)
-         || le_error_prefix (err, "writing the LoRA file into the checkpoint");
+
+  base = base != NULL ? base + 1 : out;
+  if (base[0] == '\0' || strcmp (base, ".") == 0 || strcmp (base, "..") == 0)
+    return m->save_output (m->self, dir, paths, &n, err)
+           || le_error_prefix (err, "writing the LoRA file into the checkpoint");
+  snprintf (sub, sizeof sub, "%s/%s", dir, base);
+  if (mkdir (sub, 0777) != 0)
+    return le_fail (err, LE_ERR_IO, "%s: cannot create: %s", sub, strerror (errno));
+  if (!m->save_output (m->self, sub, paths, &n, err))
+    return le_error_prefix (err, "writing the LoRA file into the checkpoint");
+  for (int i = 0; i < n; i++)
+    {
+      char to[1400];
+      const char *name = strrchr (paths[i], '/');
+      snprintf (to, sizeof to, "%s/%s", dir, name != NULL ? name + 1 : paths[i]);
+      /* a path listed but not written (nothing to write) is not an error */
+      if (rename (paths[i], to) != 0 && errno != ENOENT)
+        return le_fail (err, LE_ERR_IO, "%s: cannot move into the checkpoint: %s", paths[i],
+                        strerror (errno));
+    }
+  if (rmdir (sub) != 0)
+    return le_fail (err, LE_ERR_IO, "%s: cannot remove (the output hook wrote files it did "
+                    "not list): %s", sub, strerror (errno));
+  return true;
 }
 
 bool
@@ -103,7 +133,7 @@ trainer_save_checkpoint (trainer_run *run, char *out_dir, size_t out_len, le_err
   memcpy (s.rng_state, run->rng_state, sizeof s.rng_state);
   le_checkpoint_extra_fn extra = run->model->save_output != NULL ? save_output_into : NULL;
   bool ok = le_checkpoint_save_with (run->checkpoints_dir, &s, w, (size_t) n, &run->adamw,
-                                     run->opt->keep_checkpoints, extra, (void *) run->model,
+                                     run->opt->keep_checkpoints, extra, run,
                                      out_dir, out_len, err);
   free (w);
   return ok;

@@ -773,6 +773,13 @@ test_serve_sample (void)
   g_autofree guchar *px3 = png_pixels (from_ck, &n3, &params3);
   g_assert_cmpuint (n3, ==, n1);
   g_assert_true (memcmp (px1, px3, n1) == 0);
+  /* the same step's weights and the same metadata (named after the run's folder, not
+   * the checkpoint's temp folder): the same file */
+  g_autofree char *final_bytes = NULL, *ck_bytes = NULL;
+  gsize final_len, ck_len;
+  g_assert_true (g_file_get_contents (lora, &final_bytes, &final_len, NULL));
+  g_assert_true (g_file_get_contents (ck_lora, &ck_bytes, &ck_len, NULL));
+  g_assert_cmpmem (ck_bytes, ck_len, final_bytes, final_len);
   g_assert_nonnull (strstr (params1, "a red circle"));
   g_assert_nonnull (strstr (params1, "<lora:pytorch_lora_weights:1.5>"));
   g_assert_nonnull (strstr (params1, "Seed: 7"));
@@ -878,6 +885,11 @@ test_serve_sample_text (void)
   g_autofree char *ck_written = NULL;
   g_assert_true (g_file_get_contents (ck_out, &ck_written, NULL, NULL));
   g_assert_cmpstr (ck_written, ==, written);
+  g_autofree char *final_config = g_build_filename (p.dir, "out", "adapter_config.json", NULL);
+  g_autofree char *config_a = NULL, *config_b = NULL;
+  g_assert_true (g_file_get_contents (final_config, &config_a, NULL, NULL));
+  g_assert_true (g_file_get_contents (ck_config, &config_b, NULL, NULL));
+  g_assert_cmpstr (config_b, ==, config_a);
 
   send_sample (&s, "b", p.config, missing, 1, out, 0);
   g_autoptr(StudioEvent) bad = server_expect (&s, STUDIO_EVENT_ERROR, "b");
