@@ -21,7 +21,6 @@ typedef struct {
   uint64_t data_seed;
   uint64_t rng_state[4];     /* {seed, 0, 0, 0}: every draw is keyed by (seed, counter) */
   float *host_params;        /* (n_train) host copy for checkpoints and the CPU optimizer */
-  float *host_grads;         /* (n_train) */
   /* When the parameters live on a device (CUDA): the AdamW moments m and v there, one
    * allocation of 2 n_train floats (adamw.m/v stay as the host copy for checkpoints), and
    * one device float for the gradient norm. NULL on the CPU. */

@@ -221,9 +221,8 @@ setup (trainer_ctx *c, le_error *e)
   if (!le_adamw_init (&run->adamw, (size_t) ps->n_train, hp, e))
     return false;
   run->host_params = le_malloc ((size_t) ps->n_train * sizeof (float), "parameters", e);
-  run->host_grads = le_malloc ((size_t) ps->n_train * sizeof (float), "gradients", e);
   c->order = le_malloc ((size_t) run->model->n_samples * sizeof (int64_t), "data order", e);
-  if (run->host_params == NULL || run->host_grads == NULL || c->order == NULL)
+  if (run->host_params == NULL || c->order == NULL)
     return false;
 
   le_loss_scaler_init (&run->scaler, opt->precision != NULL && strcmp (opt->precision, "fp16") == 0);
@@ -538,7 +537,6 @@ le_trainer_run (const le_train_model *model, const backend *be,
   if (c.run.dev_scalar != NULL)
     model->params->be->free (c.run.dev_scalar);
   free (c.run.host_params);
-  free (c.run.host_grads);
   free (c.order);
   return status;
 }
