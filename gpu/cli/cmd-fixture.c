@@ -10,6 +10,17 @@
 #include "llama-fixture.h"
 #include "sd-fixture.h"
 
+/* --dtype: f32 (default), f16 or bf16, the names of the core's dtypes in lower case. */
+static bool
+parse_weight_dtype (const char *prgname, const char *name, le_dtype *out)
+{
+  g_autofree char *upper = g_ascii_strup (name != NULL ? name : "f32", -1);
+  if (dtype_from_name (upper, out) && *out != LE_I32)
+    return true;
+  fprintf (stderr, "%s: --dtype must be f32, f16 or bf16, not \"%s\"\n", prgname, name);
+  return false;
+}
+
 static int
 fixture_llama (const char *prgname, const char *out, const char *dtype, gint64 seed,
                int layers, int hidden, int heads, int kv_heads, int intermediate,
@@ -17,17 +28,8 @@ fixture_llama (const char *prgname, const char *out, const char *dtype, gint64 s
 {
   llama_fixture_options o;
   llama_fixture_defaults (&o);
-  if (dtype == NULL || strcmp (dtype, "f32") == 0)
-    o.dtype = LE_F32;
-  else if (strcmp (dtype, "f16") == 0)
-    o.dtype = LE_F16;
-  else if (strcmp (dtype, "bf16") == 0)
-    o.dtype = LE_BF16;
-  else
-    {
-      fprintf (stderr, "%s: --dtype must be f32, f16 or bf16, not \"%s\"\n", prgname, dtype);
-      return CLI_EXIT_USAGE;
-    }
+  if (!parse_weight_dtype (prgname, dtype, &o.dtype))
+    return CLI_EXIT_USAGE;
   if (rope == NULL || strcmp (rope, "none") == 0)
     o.rope = LLAMA_FIXTURE_ROPE_PLAIN;
   else if (strcmp (rope, "llama3") == 0)
@@ -73,17 +75,8 @@ fixture_sd15 (const char *prgname, const char *out, const char *dtype, gint64 se
   sd15_fixture_options o;
   sd15_fixture_defaults (&o);
   o.seed = (uint64_t) seed;
-  if (dtype == NULL || strcmp (dtype, "f32") == 0)
-    o.dtype = LE_F32;
-  else if (strcmp (dtype, "f16") == 0)
-    o.dtype = LE_F16;
-  else if (strcmp (dtype, "bf16") == 0)
-    o.dtype = LE_BF16;
-  else
-    {
-      fprintf (stderr, "%s: --dtype must be f32, f16 or bf16, not \"%s\"\n", prgname, dtype);
-      return CLI_EXIT_USAGE;
-    }
+  if (!parse_weight_dtype (prgname, dtype, &o.dtype))
+    return CLI_EXIT_USAGE;
   if (layout == NULL || strcmp (layout, "diffusers") == 0)
     o.layout = SD15_LAYOUT_DIFFUSERS;
   else if (strcmp (layout, "single") == 0)
