@@ -206,6 +206,31 @@ quit_activated (GSimpleAction *action, GVariant *param, gpointer user_data)
   g_list_free (windows);
 }
 
+/* A finished run's notification: raise the window of the project in FOLDER (the
+ * parameter) and show its Train view; a window closed since opens the project again. */
+static void
+show_training_activated (GSimpleAction *action, GVariant *param, gpointer user_data)
+{
+  StudioApplication *self = user_data;
+  g_autoptr (GFile) folder = g_file_new_for_path (g_variant_get_string (param, NULL));
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    {
+      GFile *project;
+
+      if (!STUDIO_IS_WINDOW (l->data))
+        continue;
+      project = studio_window_get_project_folder (l->data);
+      if (project != NULL && g_file_equal (project, folder))
+        {
+          g_action_group_activate_action (G_ACTION_GROUP (l->data), "show-train", NULL);
+          gtk_window_present (l->data);
+          return;
+        }
+    }
+  studio_application_open_project (self, folder);
+}
+
 static const GActionEntry app_actions[] = {
   { "new-project", new_project_activated, NULL, NULL, NULL, { 0 } },
   { "open-project", open_project_activated, NULL, NULL, NULL, { 0 } },
@@ -213,6 +238,7 @@ static const GActionEntry app_actions[] = {
   { "about", about_activated, NULL, NULL, NULL, { 0 } },
   { "help", help_activated, NULL, NULL, NULL, { 0 } },
   { "quit", quit_activated, NULL, NULL, NULL, { 0 } },
+  { "show-training", show_training_activated, "s", NULL, NULL, { 0 } },
 };
 
 static void

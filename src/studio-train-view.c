@@ -225,17 +225,23 @@ finish_run (StudioTrainView *self)
     g_signal_emit (self, signals[SIGNAL_RUN_FINISHED], 0, run_dir);
 }
 
+/* A run that ends while the user looks elsewhere is worth a desktop notification;
+ * clicking it (app.show-training) raises this project's window on the Train view. */
 static void
 notify_if_unfocused (StudioTrainView *self, const char *title, const char *body)
 {
   GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
-  GApplication *app = g_application_get_default ();
+  GtkApplication *window_app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root)) : NULL;
+  GApplication *app = window_app != NULL ? G_APPLICATION (window_app) : g_application_get_default ();
   g_autoptr (GNotification) notification = NULL;
 
   if (app == NULL || (GTK_IS_WINDOW (root) && gtk_window_is_active (GTK_WINDOW (root))))
     return;
   notification = g_notification_new (title);
   g_notification_set_body (notification, body);
+  if (self->project != NULL)
+    g_notification_set_default_action_and_target (notification, "app.show-training", "s",
+                                                  studio_project_get_folder (self->project));
   g_application_send_notification (app, "training-finished", notification);
 }
 
