@@ -234,15 +234,21 @@ notify_if_unfocused (StudioTrainView *self, const char *title, const char *body)
   GtkApplication *window_app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root)) : NULL;
   GApplication *app = window_app != NULL ? G_APPLICATION (window_app) : g_application_get_default ();
   g_autoptr (GNotification) notification = NULL;
+  g_autofree char *id = NULL;
 
   if (app == NULL || (GTK_IS_WINDOW (root) && gtk_window_is_active (GTK_WINDOW (root))))
     return;
+  if (self->project != NULL)
+    id = g_strconcat ("run-ended:", studio_project_get_folder (self->project), NULL);
+  else
+    id = g_strdup ("run-ended");
   notification = g_notification_new (title);
   g_notification_set_body (notification, body);
   if (self->project != NULL)
     g_notification_set_default_action_and_target (notification, "app.show-training", "s",
                                                   studio_project_get_folder (self->project));
-  g_application_send_notification (app, "training-finished", notification);
+  /* One notification per project: runs in two windows must not replace each other's. */
+  g_application_send_notification (app, id, notification);
 }
 
 /* The article: a loss that does not go down calls for a higher rank or more epochs. */

@@ -211,7 +211,9 @@ test_finished_unfocused (void)
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training finished");
 
   n = the_notification ();
-  g_assert_cmpstr (n->id, ==, "training-finished");
+  /* Keyed by project, so two windows' runs do not replace each other's notification. */
+  g_assert_true (g_str_has_prefix (n->id, "run-ended:"));
+  g_assert_true (g_str_has_suffix (n->id, f.folder));
   g_assert_cmpstr (n->title, ==, "Training finished");
   g_assert_cmpstr (n->body, ==, "The LoRA is ready in the Samples view.");
   assert_opens_this_project (&f, n);
