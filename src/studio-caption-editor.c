@@ -22,11 +22,22 @@ struct _StudioCaptionEditor
   GtkLabel    *saved_label;
   GtkLabel    *error_label;
 
+  StudioProject     *project;
   StudioDataset     *dataset;
   StudioDatasetItem *item;
   GCancellable      *cancellable;
   guint              save_source;
   gboolean           loading_text;   /* set_text is ours, not the user's */
+
+  /* The CLIP tokenizer of the project's base model, found by (tok_configured, tok_model);
+   * tok_looked_up says those two are set. Without a tokenizer, tok_reason says why the
+   * count is an estimate. */
+  StudioClipTokenizer *tokenizer;
+  gboolean             tok_looked_up;
+  char                *tok_configured;
+  char                *tok_model;
+  char                *tok_reason;
+  GCancellable        *tok_cancellable;
 };
 
 G_DEFINE_FINAL_TYPE (StudioCaptionEditor, studio_caption_editor, ADW_TYPE_BIN)
@@ -46,12 +57,26 @@ update_count (StudioCaptionEditor *self)
 {
   g_autofree char *text = buffer_text (self);
   glong chars = g_utf8_strlen (text, -1);
-  guint tokens = studio_caption_estimate_tokens (text);
+  guint tokens = 0;
+  gboolean exact;
   g_autofree char *label = NULL;
   g_autofree char *characters = g_strdup_printf (ngettext ("%ld character", "%ld characters", chars), chars);
 
-  /* TRANSLATORS: "120 characters · ≈ 31 / 75 tokens"; ≈ because it is an estimate */
-  label = g_strdup_printf (_("%s · ≈ %u / %u tokens"), characters, tokens, STUDIO_CLIP_MAX_TOKENS);
+  exact = self->tokenizer != NULL && studio_clip_tokenizer_count (self->tokenizer, text, &tokens, NULL);
+  if (exact)
+    {
+      /* TRANSLATORS: "120 characters · 31 / 75 tokens" */
+      label = g_strdup_printf (_("%s · %u / %u tokens"), characters, tokens, STUDIO_CLIP_MAX_TOKENS);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->count_label),
+                                   _("Counted with the CLIP tokenizer of the base model, as training counts."));
+    }
+  else
+    {
+      tokens = studio_caption_estimate_tokens (text);
+      /* TRANSLATORS: "120 characters · ≈ 31 / 75 tokens"; ≈ because it is an estimate */
+      label = g_strdup_printf (_("%s · ≈ %u / %u tokens"), characters, tokens, STUDIO_CLIP_MAX_TOKENS);
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->count_label), self->tok_reason);
+    }
   if (tokens > STUDIO_CLIP_MAX_TOKENS)
     {
       g_autofree char *warned = g_strdup_printf (_("%s: CLIP ignores words past the 75th token"), label);
@@ -63,6 +88,86 @@ update_count (StudioCaptionEditor *self)
       gtk_label_set_label (self->count_label, label);
       gtk_widget_remove_css_class (GTK_WIDGET (self->count_label), "warning");
     }
+}
+
+static void
+tokenizer_found (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (StudioClipTokenizer) tokenizer = NULL;
+  g_autoptr (GError) error = NULL;
+  StudioCaptionEditor *self;
+
+  tokenizer = studio_clip_tokenizer_find_finish (result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;   /* the editor or its model changed; SELF may be gone */
+  self = user_data;
+  g_clear_object (&self->tok_cancellable);
+  g_clear_pointer (&self->tok_reason, g_free);
+  if (tokenizer != NULL)
+    self->tokenizer = g_steal_pointer (&tokenizer);
+  else
+    /* TRANSLATORS: the second %s lists the places looked at (from the engine, in English) */
+    self->tok_reason = g_strdup_printf (_("Estimated: no CLIP tokenizer was found for the base model. %s"),
+                                        error->message);
+  update_count (self);
+}
+
+/* Looks the tokenizer up again when the project's base model or tokenizer_path changed
+ * since the last lookup. The engine decides what the files mean; this only asks it
+ * where the config points, off the main thread (a vocabulary is a few MB of JSON). */
+static void
+refresh_tokenizer (StudioCaptionEditor *self)
+{
+  StudioConfig *config = self->project ? studio_project_get_config (self->project) : NULL;
+  const char *model = NULL;
+  const char *configured = NULL;
+
+  /* Only SD models have a CLIP text encoder; a language model's tokens are not CLIP's. */
+  if (config != NULL && config->task_type == STUDIO_TASK_IMAGE_LORA)
+    {
+      model = config->base_model;
+      configured = studio_config_get_string (config, "tokenizer_path");
+      if (model != NULL && *model == '\0')
+        model = NULL;
+      if (configured != NULL && *configured == '\0')
+        configured = NULL;
+    }
+  if (self->tok_looked_up && g_strcmp0 (model, self->tok_model) == 0
+      && g_strcmp0 (configured, self->tok_configured) == 0)
+    return;
+
+  g_cancellable_cancel (self->tok_cancellable);
+  g_clear_object (&self->tok_cancellable);
+  g_clear_pointer (&self->tokenizer, studio_clip_tokenizer_unref);
+  g_clear_pointer (&self->tok_reason, g_free);
+  g_free (self->tok_model);
+  g_free (self->tok_configured);
+  self->tok_model = g_strdup (model);
+  self->tok_configured = g_strdup (configured);
+  self->tok_looked_up = TRUE;
+
+  if (model == NULL && configured == NULL)
+    self->tok_reason = g_strdup (_("Estimated: the project has no base model to take the CLIP tokenizer from."));
+  else if ((self->tokenizer = studio_clip_tokenizer_lookup_cached (configured, model)) == NULL)
+    {
+      self->tok_reason = g_strdup (_("Estimated until the CLIP tokenizer of the base model has loaded."));
+      self->tok_cancellable = g_cancellable_new ();
+      studio_clip_tokenizer_find_async (configured, model, self->tok_cancellable,
+                                        tokenizer_found, self);
+    }
+  update_count (self);
+}
+
+void
+studio_caption_editor_set_project (StudioCaptionEditor *self, StudioProject *project)
+{
+  g_return_if_fail (STUDIO_IS_CAPTION_EDITOR (self));
+  g_return_if_fail (project == NULL || STUDIO_IS_PROJECT (project));
+
+  if (!g_set_object (&self->project, project))
+    return;
+  self->tok_looked_up = FALSE;   /* another project: look again, even for the same model */
+  refresh_tokenizer (self);
 }
 
 const char *
@@ -160,6 +265,7 @@ studio_caption_editor_set_item (StudioCaptionEditor *self, StudioDataset *datase
 {
   g_return_if_fail (STUDIO_IS_CAPTION_EDITOR (self));
 
+  refresh_tokenizer (self);
   if (item == self->item && dataset == self->dataset)
     return;
   studio_caption_editor_flush (self, NULL);
@@ -236,9 +342,24 @@ studio_caption_editor_dispose (GObject *object)
   studio_caption_editor_flush (self, NULL);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
+  g_cancellable_cancel (self->tok_cancellable);
+  g_clear_object (&self->tok_cancellable);
+  g_clear_pointer (&self->tokenizer, studio_clip_tokenizer_unref);
   g_clear_object (&self->item);
   g_clear_object (&self->dataset);
+  g_clear_object (&self->project);
   G_OBJECT_CLASS (studio_caption_editor_parent_class)->dispose (object);
+}
+
+static void
+studio_caption_editor_finalize (GObject *object)
+{
+  StudioCaptionEditor *self = STUDIO_CAPTION_EDITOR (object);
+
+  g_free (self->tok_configured);
+  g_free (self->tok_model);
+  g_free (self->tok_reason);
+  G_OBJECT_CLASS (studio_caption_editor_parent_class)->finalize (object);
 }
 
 static void
@@ -248,6 +369,7 @@ studio_caption_editor_class_init (StudioCaptionEditorClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = studio_caption_editor_dispose;
+  object_class->finalize = studio_caption_editor_finalize;
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/lorastudio/LoraStudio/ui/studio-caption-editor.ui");
@@ -287,5 +409,5 @@ studio_caption_editor_init (StudioCaptionEditor *self)
       gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (shortcuts), shortcut);
     }
   gtk_widget_add_controller (GTK_WIDGET (self->text_view), shortcuts);
-  update_count (self);
+  refresh_tokenizer (self);
 }

@@ -1222,6 +1222,7 @@ studio_dataset_view_set_project (StudioDatasetView *self, StudioProject *project
 
   clear_dataset (self);
   g_set_object (&self->project, project);
+  studio_caption_editor_set_project (self->editor, project);
   self->cancellable = g_cancellable_new ();
   config = studio_project_get_config (project);
   self->min_side = (int) studio_config_get_int (config, "resolution");
