@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "studio-dataset-cell.h"
 #include "studio-dataset-view.h"
 #include "studio-resources.h"
 #include "studio-project.h"
@@ -189,21 +190,17 @@ screen_full (GtkWidget *grid)
   for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
     {
       GtkWidget *cell = gtk_widget_get_first_child (c);
-      GObject *picture;
       graphene_rect_t bounds;
 
-      if (cell == NULL || !gtk_widget_get_mapped (c))
+      if (!STUDIO_IS_DATASET_CELL (cell) || !gtk_widget_get_mapped (c))
         continue;
       /* Only cells inside the visible part of the grid count; a cell not yet laid out
        * (a few pixels at the origin) is not on screen either. */
       if (!gtk_widget_compute_bounds (c, grid, &bounds) || bounds.origin.y + bounds.size.height <= 0 ||
           bounds.origin.y >= gtk_widget_get_height (grid) || bounds.size.width < 32)
         continue;
-      picture = gtk_widget_get_template_child (cell, G_OBJECT_TYPE (cell), "picture");
-      if (picture == NULL)
-        continue;
       cells++;
-      if (gtk_picture_get_paintable (GTK_PICTURE (picture)) == NULL)
+      if (studio_dataset_cell_get_paintable (STUDIO_DATASET_CELL (cell)) == NULL)
         return FALSE;
     }
   return cells > 0;

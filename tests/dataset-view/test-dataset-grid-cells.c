@@ -1,13 +1,21 @@
-/* test-dataset-grid-cells.c: how many cells the Dataset grid keeps for a large dataset.
- * GTK 4.8's GtkGridView builds, binds and allocates max-columns × 30 rows of cells
- * whatever fits on screen; the view bounds max-columns by its width over the thumbnail
- * size. This test opens 1,000 images in a real StudioDatasetView under Xvfb and checks,
- * at three zoom levels, that every column that fits is shown and that the grid keeps
- * no more cells than those columns need (with the grid's 24 it kept all 1,000). */
+/* test-dataset-grid-cells.c: the Dataset grid's cells, under Xvfb.
+ *
+ * fit-width: GTK 4.8's GtkGridView builds, binds and allocates max-columns × 30 rows of
+ * cells whatever fits on screen; the view bounds max-columns by its width over the
+ * thumbnail size. This opens 1,000 images in a real StudioDatasetView and checks, at
+ * three zoom levels, that every column that fits is shown and that the grid keeps no
+ * more cells than those columns need (with the grid's 24 it kept all 1,000).
+ *
+ * cell-shows-item: a StudioDatasetCell shows an image's name, size and badges, and its size
+ * depends only on the thumbnail size: binding it to another image or a caption change
+ * must not make the window lay itself out again (each layout costs GTK 4.8 on X11 a
+ * window size computation with X server round trips, every scrolled frame). */
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 
+#include "studio-dataset-cell.h"
 #include "studio-dataset-view.h"
 #include "studio-project.h"
 #include "studio-resources.h"
@@ -122,6 +130,137 @@ test_cells_fit_width (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+
+/* Cells */
+
+static StudioDatasetItem *
+make_item (const char *name, int width, int height, const char *caption, StudioItemFlags flags)
+{
+  g_autofree char *path = g_build_filename (home, "missing", name, NULL);
+  StudioDatasetItem *item = _studio_dataset_item_new (path, name);
+  StudioImageInfo info = { STUDIO_IMAGE_FORMAT_PNG, width, height };
+
+  _studio_dataset_item_set_info (item, &info);
+  _studio_dataset_item_set_caption (item, caption);
+  if (flags != 0)
+    _studio_dataset_item_add_flags (item, flags);
+  return item;
+}
+
+static void
+measure_cell (GtkWidget *cell, int *width, int *height)
+{
+  int min, nat;
+
+  gtk_widget_measure (cell, GTK_ORIENTATION_HORIZONTAL, -1, &min, &nat, NULL, NULL);
+  g_assert_cmpint (min, ==, nat);
+  *width = nat;
+  gtk_widget_measure (cell, GTK_ORIENTATION_VERTICAL, *width, &min, &nat, NULL, NULL);
+  g_assert_cmpint (min, ==, nat);
+  *height = nat;
+}
+
+static gboolean
+thumbnail_done (gpointer data)
+{
+  return studio_dataset_cell_has_thumbnail (data);
+}
+
+static void
+count_layout (GdkSurface *surface, int width, int height, gpointer data)
+{
+  (*(guint *) data)++;
+}
+
+static void
+test_cell_shows_item (void)
+{
+  g_autofree char *cache = g_build_filename (home, "cell-cache", NULL);
+  g_autoptr (StudioThumbnailLoader) loader = studio_thumbnail_loader_new (cache, 1, 10);
+  g_autoptr (StudioDatasetItem) plain = make_item ("a.png", 1024, 768, "a cat", 0);
+  g_autoptr (StudioDatasetItem) small = make_item ("a-much-longer-file-name-that-never-fits-in-a-cell.png",
+                                                   300, 200, NULL, 0);
+  g_autoptr (StudioDatasetItem) broken = make_item ("broken.png", 0, 0, "text", STUDIO_ITEM_UNREADABLE);
+  g_autofree char *pixels = g_strdup_printf (_("%d × %d"), 1024, 768);
+  g_autofree char *small_pixels = g_strdup_printf (_("%d × %d"), 300, 200);
+  g_autofree char *small_description = g_strdup_printf ("%s, %s, %s", small_pixels, _("No caption"),
+                                                        _("Small"));
+  GtkWidget *window = gtk_window_new (), *cell = studio_dataset_cell_new ();
+  StudioDatasetCell *c = STUDIO_DATASET_CELL (cell);
+  GdkSurface *surface;
+  int width, height, w, h;
+  guint layouts = 0;
+  char *error;
+
+  gtk_window_set_child (GTK_WINDOW (window), cell);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
+
+  studio_dataset_cell_bind (c, plain, loader, 160, 512);
+  g_assert_cmpstr (studio_dataset_cell_get_name (c), ==, "a.png");
+  g_assert_cmpstr (studio_dataset_cell_get_pixels (c), ==, pixels);
+  g_assert_cmpint (studio_dataset_cell_get_badges (c), ==, 0);
+  /* The accessible label is the name, the description the size and the warnings. */
+  error = gtk_test_accessible_check_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_LABEL, "a.png");
+  g_assert_null (error);
+  error = gtk_test_accessible_check_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, pixels);
+  g_assert_null (error);
+  /* The image file is missing: the cell still ends its wait, without a picture. */
+  g_assert_true (gui_test_wait_until (thumbnail_done, cell, 5000));
+  g_assert_null (studio_dataset_cell_get_paintable (c));
+  measure_cell (cell, &width, &height);
+  /* The thumbnail, the margins and two lines of text. */
+  g_assert_cmpint (width, ==, 160 + 12);
+  g_assert_cmpint (height, >, 160 + 12 + 2 * 8);
+  gui_test_settle (300);
+
+  /* From here on nothing may ask the window for a new layout. */
+  surface = gtk_native_get_surface (GTK_NATIVE (window));
+  g_signal_connect (surface, "layout", G_CALLBACK (count_layout), &layouts);
+
+  studio_dataset_cell_bind (c, small, loader, 160, 512);
+  g_assert_cmpstr (studio_dataset_cell_get_name (c), ==, studio_dataset_item_get_name (small));
+  g_assert_cmpint (studio_dataset_cell_get_badges (c), ==,
+                   STUDIO_DATASET_CELL_BADGE_NO_CAPTION | STUDIO_DATASET_CELL_BADGE_SMALL);
+  error = gtk_test_accessible_check_property (GTK_ACCESSIBLE (cell), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                              small_description);
+  g_assert_null (error);
+  measure_cell (cell, &w, &h);
+  g_assert_cmpint (w, ==, width);
+  g_assert_cmpint (h, ==, height);
+  gui_test_wait_until (thumbnail_done, cell, 5000);
+
+  studio_dataset_cell_bind (c, broken, loader, 160, 512);
+  g_assert_cmpint (studio_dataset_cell_get_badges (c), ==, STUDIO_DATASET_CELL_BADGE_UNREADABLE);
+  g_assert_cmpstr (studio_dataset_cell_get_pixels (c), ==, _("unreadable"));
+  g_assert_true (studio_dataset_cell_has_thumbnail (c));
+  measure_cell (cell, &w, &h);
+  g_assert_cmpint (w, ==, width);
+  g_assert_cmpint (h, ==, height);
+
+  /* A caption written in the editor removes the badge, still without a resize. */
+  studio_dataset_cell_bind (c, small, loader, 160, 0);
+  g_assert_cmpint (studio_dataset_cell_get_badges (c), ==, STUDIO_DATASET_CELL_BADGE_NO_CAPTION);
+  _studio_dataset_item_set_caption (small, "a dog");
+  g_assert_cmpint (studio_dataset_cell_get_badges (c), ==, 0);
+  gui_test_settle (300);
+  g_assert_cmpuint (layouts, ==, 0);
+
+  /* The counter does see a resize: a new thumbnail size is one. */
+  studio_dataset_cell_bind (c, plain, loader, 96, 512);
+  measure_cell (cell, &w, &h);
+  g_assert_cmpint (w, ==, 96 + 12);
+  g_assert_cmpint (h, ==, height - 64);
+  gui_test_settle (300);
+  g_assert_cmpuint (layouts, >, 0);
+
+  studio_dataset_cell_unbind (c);
+  g_assert_null (studio_dataset_cell_get_name (c));
+  g_assert_cmpint (studio_dataset_cell_get_badges (c), ==, 0);
+  g_signal_handlers_disconnect_by_func (surface, count_layout, &layouts);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -137,16 +276,22 @@ main (int argc, char **argv)
   g_setenv ("XDG_CONFIG_HOME", home, TRUE);
   g_setenv ("XDG_DATA_HOME", home, TRUE);
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  /* Accessible properties are kept (and can be read back) by GTK's test context. */
+  g_setenv ("GTK_A11Y", "test", TRUE);
 
   g_test_init (&argc, &argv, NULL);
   if (!gui_test_have_display ())
-    gui_test_add_no_display_skip ("/dataset-view/grid-cells/fit-width");
+    {
+      gui_test_add_no_display_skip ("/dataset-view/grid-cells/fit-width");
+      gui_test_add_no_display_skip ("/dataset-view/grid-cells/cell-shows-item");
+    }
   else
     {
       gtk_init ();
       adw_init ();
       (void) studio_get_resource ();   /* referencing the resource links it in */
       g_test_add_func ("/dataset-view/grid-cells/fit-width", test_cells_fit_width);
+      g_test_add_func ("/dataset-view/grid-cells/cell-shows-item", test_cell_shows_item);
     }
   status = g_test_run ();
   gui_test_delete_tree (home_file);

@@ -13,6 +13,7 @@
 
 #include "studio-application.h"
 #include "studio-batch-dialog.h"
+#include "studio-dataset-cell.h"
 #include "studio-dataset-view.h"
 #include "studio-project-view.h"
 #include "studio-window.h"
@@ -82,11 +83,10 @@ thumbnails_shown (gpointer data)
   for (GtkWidget *c = gtk_widget_get_first_child (grid); c; c = gtk_widget_get_next_sibling (c))
     {
       GtkWidget *cell = gtk_widget_get_first_child (c);
-      if (cell == NULL || !g_type_is_a (G_OBJECT_TYPE (cell), g_type_from_name ("StudioDatasetCell")))
+      if (!STUDIO_IS_DATASET_CELL (cell))
         continue;
       cells++;
-      GtkWidget *picture = GTK_WIDGET (gtk_widget_get_template_child (cell, G_OBJECT_TYPE (cell), "picture"));
-      if (gtk_picture_get_paintable (GTK_PICTURE (picture)) == NULL)
+      if (studio_dataset_cell_get_paintable (STUDIO_DATASET_CELL (cell)) == NULL)
         return FALSE;
     }
   return cells > 0;
