@@ -5,7 +5,8 @@
  * 75; tokenizer_path naming OpenAI's merges file gives real SD 1.5 counts; a base model
  * without a tokenizer, and a project without a base model, keep the "≈" estimate with a
  * tooltip saying why. Page Up / Page Down in the caption text go to the previous / next
- * image through the text view's own shortcuts and leave the focus in the text.
+ * image through the text view's own shortcuts and leave the focus in the text. The
+ * demo project counts exactly.
  * Usage: test-caption-editor-tokens [--tap] BPE_SIMPLE_VOCAB_GZ */
 #include "config.h"
 
@@ -252,6 +253,46 @@ test_estimate_without_tokenizer (void)
   gui_test_close_all_windows (GTK_APPLICATION (app));
 }
 
+/* The demo project a new user opens: its tiny model ships a tokenizer, so its captions
+ * are counted exactly, with the same count as that tokenizer gives. */
+static void
+test_demo_counts_exactly (void)
+{
+  StudioWindow *window;
+  StudioDatasetView *view;
+  StudioCaptionEditor *editor;
+  g_autofree char *demo_dir = g_build_filename (g_get_user_data_dir (), "lora-studio", "demo", NULL);
+  g_autofree char *model = NULL;
+  g_autoptr (StudioClipTokenizer) reference = NULL;
+  g_autofree char *caption = NULL;
+  g_autofree char *expected = NULL;
+  guint n = 0;
+
+  gui_test_new_window (app, 1100, 760);
+  g_action_group_activate_action (G_ACTION_GROUP (app), "open-demo", NULL);
+  g_assert_true (gui_test_wait_until (gui_test_has_project_window, app, 15000));
+  window = gui_test_find_project_window (app);
+  view = dataset_view (window);
+  g_assert_true (gui_test_wait_until (view_ready, view, 15000));
+  gtk_selection_model_select_item (studio_dataset_view_get_selection (view), 0, TRUE);
+  editor = studio_dataset_view_get_editor (view);
+  g_assert_nonnull (studio_caption_editor_get_item (editor));
+  g_assert_true (gui_test_wait_until (count_is_exact, editor, 15000));
+
+  /* The user's copy of the demo names its model relatively: ./models/sd15-tiny. */
+  model = g_build_filename (demo_dir, "models", "sd15-tiny", NULL);
+  reference = studio_clip_tokenizer_find (NULL, model, NULL);
+  g_assert_nonnull (reference);
+  caption = g_strdup (studio_dataset_item_get_caption (studio_caption_editor_get_item (editor)));
+  g_assert_nonnull (caption);
+  g_assert_true (studio_clip_tokenizer_count (reference, caption, &n, NULL));
+  expected = g_strdup_printf (" %u / 75 tokens", n);
+  g_assert_nonnull (strstr (studio_caption_editor_get_count_text (editor), expected));
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "caption-tokens-demo.png");
+  gui_test_close_all_windows (GTK_APPLICATION (app));
+}
+
 /* The text view's shortcut for KEYVAL (no modifiers), and the controller that holds it. */
 static GtkShortcut *
 find_shortcut (GtkWidget *text_view, const char *trigger, GtkEventController **owner)
@@ -374,6 +415,7 @@ main (int argc, char **argv)
   g_test_add_func ("/caption-editor/gui/exact-with-configured-tokenizer", test_exact_with_configured_tokenizer);
   g_test_add_func ("/caption-editor/gui/estimate-without-tokenizer", test_estimate_without_tokenizer);
   g_test_add_func ("/caption-editor/gui/page-keys-navigate", test_page_keys_navigate);
+  g_test_add_func ("/caption-editor/gui/demo-counts-exactly", test_demo_counts_exactly);
   status = g_test_run ();
   g_object_unref (app);
   gui_test_delete_tree (home_file);
