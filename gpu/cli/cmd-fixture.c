@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clip-fixture.h"
 #include "commands.h"
 #include "llama-fixture.h"
 #include "sd-fixture.h"
@@ -98,6 +99,25 @@ fixture_sd15 (const char *prgname, const char *out, const char *dtype, gint64 se
   return CLI_EXIT_OK;
 }
 
+/* clip-tiny: see gpu/models/clip-fixture.h */
+static int
+fixture_clip (const char *prgname, const char *out, const char *dtype, gint64 seed)
+{
+  clip_fixture_options o;
+  clip_fixture_defaults (&o);
+  o.seed = (uint64_t) seed;
+  if (!parse_weight_dtype (prgname, dtype, &o.dtype))
+    return CLI_EXIT_USAGE;
+  le_error err = { 0 };
+  if (!clip_fixture_write (out, &o, &err))
+    {
+      fprintf (stderr, "%s: %s\n", prgname, err.message);
+      return CLI_EXIT_PROBLEMS;
+    }
+  printf ("%s\n", out);
+  return CLI_EXIT_OK;
+}
+
 int
 cmd_fixture (int argc, char **argv)
 {
@@ -110,7 +130,7 @@ cmd_fixture (int argc, char **argv)
   int layers = 0, hidden = 0, heads = 0, kv_heads = 0, intermediate = 0, shards = 0;
   gboolean tied = FALSE;
   GOptionEntry entries[] = {
-    { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind, "What to write: llama-tiny or sd15-tiny",
+    { "kind", 'k', 0, G_OPTION_ARG_STRING, &kind, "What to write: llama-tiny, sd15-tiny or clip-tiny",
       "KIND" },
     { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
       "sd15-tiny: diffusers (a folder, default) or single (LDM .safetensors)", "LAYOUT" },
@@ -139,7 +159,8 @@ cmd_fixture (int argc, char **argv)
     "llama-tiny: a Hugging Face LLaMA folder (hidden 64, 2 layers, 4 heads, 2 kv heads)\n"
     "with a byte-level BPE tokenizer.json learned from a built-in text.\n"
     "sd15-tiny: an SD 1.5-architecture model with tiny widths and a small CLIP tokenizer,\n"
-    "as a diffusers folder or a single LDM .safetensors (--layout single).");
+    "as a diffusers folder or a single LDM .safetensors (--layout single).\n"
+    "clip-tiny: a Hugging Face CLIPModel folder with tiny towers and the same tokenizer.");
   g_option_context_add_main_entries (context, entries, NULL);
   if (!cli_parse_options (context, &argc, &argv))
     return CLI_EXIT_USAGE;
@@ -154,7 +175,9 @@ cmd_fixture (int argc, char **argv)
                           intermediate, tied, rope, shards);
   if (strcmp (kind, "sd15-tiny") == 0)
     return fixture_sd15 (argv[0], out, dtype, seed, layout);
-  fprintf (stderr, "%s: unknown --kind \"%s\"; this build writes: llama-tiny, sd15-tiny\n", argv[0],
+  if (strcmp (kind, "clip-tiny") == 0)
+    return fixture_clip (argv[0], out, dtype, seed);
+  fprintf (stderr, "%s: unknown --kind \"%s\"; this build writes: llama-tiny, sd15-tiny, clip-tiny\n", argv[0],
            kind);
   return CLI_EXIT_USAGE;
 }

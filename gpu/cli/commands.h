@@ -36,5 +36,6 @@ int cmd_merge (int argc, char **argv);
 int cmd_fixture (int argc, char **argv);
 int cmd_sample (int argc, char **argv);
 int cmd_inspect (int argc, char **argv);
+int cmd_caption (int argc, char **argv);
 /* The commands later issues fill in: prints what is missing, exit CLI_EXIT_USAGE. */
 int cmd_not_built (const CliCommand *command, int argc, char **argv);

@@ -23,7 +23,7 @@ static const CliCommand commands[] = {
     NULL },
   { "sample", "Draw images with a model and a LoRA", cmd_sample, NULL },
   { "inspect", "Tell what a model or LoRA file is", cmd_inspect, NULL },
-  { "caption", "Write captions for a folder of images", NULL, "automatic captioning" },
+  { "caption", "Write captions for a folder of images with a CLIP model", cmd_caption, NULL },
   { NULL, NULL, NULL, NULL }
 };
 

@@ -52,8 +52,8 @@ run_argv (Result *r, const char *const *args)
 
 static const char *const built_commands[] = { "check", "devices", "serve", "train", "eval",
                                               "generate", "merge", "fixture", "sample",
-                                              "inspect", NULL };
-static const char *const later_commands[] = { "caption", NULL };
+                                              "inspect", "caption", NULL };
+static const char *const later_commands[] = { NULL };
 
 static void
 test_version (void)
