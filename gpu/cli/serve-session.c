@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 
+#include "caption-events.h"
 #include "event-hooks.h"
 #include "event-writer.h"
 #include "model-inspect.h"
@@ -19,10 +20,11 @@ typedef enum {
   STATE_PAUSED,
   STATE_STOPPING,
   STATE_SAMPLING,         /* a `sample` outside a run; never announced (no run state) */
+  STATE_CAPTIONING,       /* a `caption` job; never announced either */
 } ServeState;
 
 static const char *const state_names[] = { "idle", "running", "paused", "stopping",
-                                           "sampling" };
+                                           "sampling", "captioning" };
 
 struct _ServeSession {
   GMutex       lock;      /* guards state: the worker sets it back to idle */
@@ -33,6 +35,8 @@ struct _ServeSession {
   char        *config_path, *resume, *device;
   JsonObject  *sample;    /* the `sample` request the worker draws (STATE_SAMPLING) */
   gboolean     sample_cancelled;  /* under lock: cancel came while it was drawn */
+  JsonObject  *caption;   /* the `caption` request the worker runs (STATE_CAPTIONING) */
+  CaptionEventSink caption_sink;  /* its id (borrowed from sink.id) and cancel flag */
   ServeJobFunc job;
 };
 
@@ -111,6 +115,7 @@ reap_worker (ServeSession *session)
   g_clear_pointer (&session->resume, g_free);
   g_clear_pointer (&session->device, g_free);
   g_clear_pointer (&session->sample, json_object_unref);
+  g_clear_pointer (&session->caption, json_object_unref);
 }
 
 static const char *
@@ -129,6 +134,9 @@ start_train (ServeSession *session, const StudioRequest *request)
       g_autofree char *msg = state == STATE_SAMPLING
         ? g_strdup_printf ("a sample (request \"%s\") is being drawn; start the run when it "
                            "is done", session->sink.id)
+        : state == STATE_CAPTIONING
+        ? g_strdup_printf ("images are being captioned (request \"%s\"); start the run when "
+                           "that is done, or cancel it", session->sink.id)
         : g_strdup_printf ("a run (request \"%s\") is already in progress; stop it first",
                            session->sink.id);
       cli_emit (studio_event_error (request->id, "busy", msg));
@@ -159,7 +167,8 @@ stop_run (ServeSession *session, const StudioRequest *request, gboolean save_che
   if (transition (session, FROM (STATE_RUNNING) | FROM (STATE_PAUSED), STATE_STOPPING,
                   request->id))
     run_control_stop (&session->control, save_checkpoint);
-  else if (get_state (session) == STATE_IDLE || get_state (session) == STATE_SAMPLING)
+  else if (get_state (session) == STATE_IDLE || get_state (session) == STATE_SAMPLING
+           || get_state (session) == STATE_CAPTIONING)
     no_run (request, "stop");
   /* Already stopping: the done event follows. */
 }
@@ -271,6 +280,9 @@ start_sample (ServeSession *session, const StudioRequest *request)
       g_autofree char *msg = state == STATE_SAMPLING
         ? g_strdup_printf ("a sample (request \"%s\") is being drawn; ask again when it is "
                            "done", session->sink.id)
+        : state == STATE_CAPTIONING
+        ? g_strdup_printf ("images are being captioned (request \"%s\"); ask again when "
+                           "that is done", session->sink.id)
         : g_strdup ("the run is stopping; ask again when it has ended");
       cli_emit (studio_event_error (request->id, "busy", msg));
       return;
@@ -305,6 +317,120 @@ cancel_sample (ServeSession *session, const char *target)
   return FALSE;
 }
 
+/* ---- caption ---- */
+
+/* The caption request's optional fields, checked here because the protocol table only
+ * knows `path`: TYPE is a JsonNode value type (G_TYPE_STRING, G_TYPE_BOOLEAN, G_TYPE_INT64). */
+static gboolean
+caption_field_ok (const StudioRequest *request, const char *name, GType type, gboolean required)
+{
+  JsonNode *node = json_object_get_member (request->object, name);
+  g_autofree char *msg = NULL;
+  if (node == NULL)
+    {
+      if (!required)
+        return TRUE;
+      msg = g_strdup_printf ("caption needs \"%s\": the folder of a Hugging Face CLIP model",
+                             name);
+      cli_emit (studio_event_error (request->id, "missing-field", msg));
+      return FALSE;
+    }
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type)
+    return TRUE;
+  msg = g_strdup_printf ("caption's \"%s\" must be %s", name,
+                         type == G_TYPE_STRING ? "a string"
+                         : type == G_TYPE_BOOLEAN ? "true or false" : "an integer");
+  cli_emit (studio_event_error (request->id, "wrong-type", msg));
+  return FALSE;
+}
+
+static gpointer
+caption_worker (gpointer data)
+{
+  ServeSession *session = data;
+  JsonObject *o = session->caption;
+  CaptionJobArgs args = {
+    .model = json_object_get_string_member (o, "model"),
+    .images = json_object_get_string_member (o, "path"),
+    .out = optional_string (o, "out"),
+    .sidecars = json_object_get_boolean_member_with_default (o, "sidecars", FALSE),
+    .trigger = optional_string (o, "trigger"),
+    .max_tags = (int) optional_int (o, "max_tags", 0),
+    .overwrite = json_object_get_boolean_member_with_default (o, "overwrite", FALSE),
+    .vocabulary = optional_string (o, "vocabulary"),
+    .device = optional_string (o, "device"),
+  };
+  CaptionJobHooks hooks;
+  caption_event_hooks_init (&hooks, &session->caption_sink);
+  g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func (g_free);
+  le_error err = { 0 };
+  CaptionJobStatus status = caption_job_run (&args, &hooks, outputs, NULL, &err);
+  /* idle before done goes out, as after a sample */
+  g_mutex_lock (&session->lock);
+  session->state = STATE_IDLE;
+  g_mutex_unlock (&session->lock);
+  caption_events_finish (&session->caption_sink, status, outputs, &err);
+  return NULL;
+}
+
+static void
+start_caption (ServeSession *session, const StudioRequest *request)
+{
+  if (!caption_field_ok (request, "model", G_TYPE_STRING, TRUE))
+    return;
+  static const char *const strings[] = { "out", "trigger", "vocabulary", "device" };
+  static const char *const bools[] = { "sidecars", "overwrite" };
+  for (guint i = 0; i < G_N_ELEMENTS (strings); i++)
+    if (!caption_field_ok (request, strings[i], G_TYPE_STRING, FALSE))
+      return;
+  for (guint i = 0; i < G_N_ELEMENTS (bools); i++)
+    if (!caption_field_ok (request, bools[i], G_TYPE_BOOLEAN, FALSE))
+      return;
+  if (!caption_field_ok (request, "max_tags", G_TYPE_INT64, FALSE))
+    return;
+  gint64 max_tags = optional_int (request->object, "max_tags", 0);
+  if (max_tags < 0 || max_tags > 64)
+    {
+      cli_emit (studio_event_error (request->id, "wrong-type",
+                                    "caption's \"max_tags\" must be from 1 to 64"));
+      return;
+    }
+  g_mutex_lock (&session->lock);
+  ServeState state = session->state;
+  if (state == STATE_IDLE)
+    session->state = STATE_CAPTIONING;
+  g_mutex_unlock (&session->lock);
+  if (state != STATE_IDLE)
+    {
+      g_autofree char *msg = g_strdup_printf (
+        "%s (request \"%s\") is in progress; caption when it has ended",
+        state == STATE_SAMPLING ? "a sample" : state == STATE_CAPTIONING ? "captioning"
+        : "a run", session->sink.id);
+      cli_emit (studio_event_error (request->id, "busy", msg));
+      return;
+    }
+  reap_worker (session);
+  session->sink.id = g_strdup (request->id);
+  session->caption = json_object_ref (request->object);
+  session->caption_sink.id = session->sink.id;
+  g_atomic_int_set (&session->caption_sink.cancelled, 0);
+  session->worker = g_thread_new ("lora-engine-caption", caption_worker, session);
+}
+
+/* Cancels the caption job TARGET: it stops after the image in progress, writes the
+ * captions made so far and answers done "cancelled". */
+static gboolean
+cancel_caption (ServeSession *session, const char *target)
+{
+  g_mutex_lock (&session->lock);
+  gboolean running = session->state == STATE_CAPTIONING
+                     && g_strcmp0 (target, session->sink.id) == 0;
+  if (running)
+    g_atomic_int_set (&session->caption_sink.cancelled, 1);
+  g_mutex_unlock (&session->lock);
+  return running;
+}
+
 /* ---- inspect ---- */
 
 static void
@@ -319,15 +445,6 @@ inspect (const StudioRequest *request)
                                   ? "format" : "io", error->message));
   else
     cli_emit (studio_event_result (request->id, data));
-}
-
-static void
-not_built (const StudioRequest *request)
-{
-  g_autofree char *msg = g_strdup_printf (
-    "\"%s\" is not available in this build of lora-engine yet",
-    studio_command_name (request->cmd));
-  cli_emit (studio_event_error (request->id, "not-implemented", msg));
 }
 
 ServeSession *
@@ -362,9 +479,9 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
       {
         const char *target = json_object_get_string_member (request->object, "target");
         state = get_state (session);
-        if (cancel_sample (session, target))
+        if (cancel_sample (session, target) || cancel_caption (session, target))
           ;
-        else if (state != STATE_IDLE && state != STATE_SAMPLING
+        else if (state != STATE_IDLE && state != STATE_SAMPLING && state != STATE_CAPTIONING
                  && g_strcmp0 (target, session->sink.id) == 0)
           stop_run (session, request, FALSE);
         else
@@ -385,7 +502,8 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
           state = get_state (session);
           if (state == STATE_PAUSED)
             cli_emit (studio_event_state (request->id, "paused"));
-          else if (state == STATE_IDLE || state == STATE_SAMPLING)
+          else if (state == STATE_IDLE || state == STATE_SAMPLING
+                   || state == STATE_CAPTIONING)
             no_run (request, "pause");
         }
       break;
@@ -398,7 +516,8 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
           state = get_state (session);
           if (state == STATE_RUNNING)
             cli_emit (studio_event_state (request->id, "running"));
-          else if (state == STATE_IDLE || state == STATE_SAMPLING)
+          else if (state == STATE_IDLE || state == STATE_SAMPLING
+                   || state == STATE_CAPTIONING)
             no_run (request, "resume");
         }
       break;
@@ -412,7 +531,7 @@ serve_session_handle (ServeSession *session, const StudioRequest *request)
       break;
 
     case STUDIO_CMD_CAPTION:
-      not_built (request);
+      start_caption (session, request);
       break;
 
     case STUDIO_CMD_SHUTDOWN:
@@ -429,7 +548,9 @@ void
 serve_session_free (ServeSession *session)
 {
   ServeState state = get_state (session);
-  if (state != STATE_IDLE && state != STATE_SAMPLING)
+  if (state == STATE_CAPTIONING)    /* stops after the image in progress, keeping captions */
+    g_atomic_int_set (&session->caption_sink.cancelled, 1);
+  else if (state != STATE_IDLE && state != STATE_SAMPLING)
     run_control_stop (&session->control, TRUE);
   reap_worker (session);
   run_control_clear (&session->control);

@@ -196,5 +196,216 @@ close("legacy eos_token_id 2 pooling (argmax of the ids)", qg["text_features"], 
 check("the vision activation matters (gelu and quick_gelu differ)",
       rel_err(qg["image_features"], ours["image_features"]) > 1e-3)
 
+# ---- lora-engine caption end to end ----
+
+CACHE = os.path.join(WORK, "cache")
+
+
+def caption(*args, cache=CACHE):
+    return subprocess.run([ENGINE, "caption", *[str(a) for a in args], "--cache-dir", cache],
+                          capture_output=True, text=True)
+
+
+def read_csv(path):
+    import csv
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return {r[0]: r[1] for r in rows[1:]}
+
+
+IMGS = os.path.join(WORK, "images")
+os.makedirs(IMGS)
+for i in range(3):
+    Image.fromarray(images[i]).save(os.path.join(IMGS, f"img{i}.png"))
+with open(os.path.join(IMGS, "metadata.csv"), "w") as f:
+    f.write('filename,prompt\nimg1.png,"my own words, hand written"\nelsewhere.png,kept too\n')
+
+p = caption("--model", F32, "--images", IMGS, "--vocabulary", VOCAB, "--trigger", "zzz",
+            "--max-tags", "3")
+rows = read_csv(os.path.join(IMGS, "metadata.csv"))
+check("caption exits 0 and writes metadata.csv", p.returncode == 0, p.stderr)
+check("a caption a person wrote is kept, and rows of other files too",
+      rows.get("img1.png") == "my own words, hand written" and rows.get("elsewhere.png") == "kept too",
+      rows)
+check("images without a caption get the one the rule gives on transformers' similarities "
+      "(PNG through gdk-pixbuf, the CLI's options)",
+      rows.get("img0.png") == want[0] and rows.get("img2.png") == want[2],
+      f"{rows}\nwant {want[:3]}")
+check("the vocabulary's embeddings are computed on the first run and cached",
+      "embedded" in p.stderr and any(f.startswith("clip-text-") for f in os.listdir(CACHE)),
+      p.stderr)
+
+before = open(os.path.join(IMGS, "metadata.csv")).read()
+p = caption("--model", F32, "--images", IMGS, "--vocabulary", VOCAB)
+check("a second run finds every image captioned and changes nothing",
+      p.returncode == 0 and open(os.path.join(IMGS, "metadata.csv")).read() == before,
+      p.stderr)
+p = caption("--model", F32, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite",
+            "--max-tags", "3", "--trigger", "zzz")
+rows = read_csv(os.path.join(IMGS, "metadata.csv"))
+check("--overwrite replaces the written caption too, other rows stay",
+      rows.get("img1.png") == want[1] and rows.get("elsewhere.png") == "kept too", rows)
+check("the second embedding of the same model and vocabulary comes from the cache",
+      "read from the cache" in p.stderr, p.stderr)
+
+# a changed model file is a different cache key
+run(ENGINE, "fixture", "--kind", "clip-tiny", "--out", F32, "--seed", "2")
+p = caption("--model", F32, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite")
+check("rewritten weights are embedded again, not read from a stale cache",
+      p.returncode == 0 and "embedded" in p.stderr, p.stderr)
+run(ENGINE, "fixture", "--kind", "clip-tiny", "--out", F32)
+
+# sidecars, --json events
+SIDE = os.path.join(WORK, "sidecars")
+os.makedirs(SIDE)
+for i in range(2):
+    Image.fromarray(images[i]).save(os.path.join(SIDE, f"s{i}.png"))
+open(os.path.join(SIDE, "s1.txt"), "w").write("mine\n")
+p = caption("--model", F32, "--images", SIDE, "--vocabulary", VOCAB, "--sidecars", "--json",
+            "--trigger", "zzz", "--max-tags", "3")
+events = [json.loads(line) for line in p.stdout.splitlines()]
+kinds = [e["event"] for e in events]
+check("--sidecars writes IMAGE.txt and keeps the one that exists",
+      open(os.path.join(SIDE, "s0.txt")).read().strip() == want[0]
+      and open(os.path.join(SIDE, "s1.txt")).read() == "mine\n"
+      and not os.path.exists(os.path.join(SIDE, "metadata.csv")), p.stdout + p.stderr)
+prog = [e for e in events if e["event"] == "progress"]
+res = [e for e in events if e["event"] == "result"]
+check("--json prints progress (done/total), a result per image and done",
+      prog and prog[-1]["done"] == 1 and prog[-1]["total"] == 1 and prog[-1]["step"] == 1
+      and [r["data"] for r in res] == [{"filename": "s0.png", "caption": want[0]}]
+      and kinds[-1] == "done" and events[-1]["status"] == "completed"
+      and events[-1]["outputs"] == [os.path.join(SIDE, "s0.txt")], p.stdout)
+
+# ---- bad inputs ----
+
+p = caption("--model", F32, "--images", os.path.join(WORK, "nowhere"), "--vocabulary", VOCAB)
+check("a missing image folder is an error that names it",
+      p.returncode == 1 and "nowhere" in p.stderr and "does not exist" in p.stderr, p.stderr)
+EMPTY = os.path.join(WORK, "empty")
+os.makedirs(EMPTY)
+open(os.path.join(EMPTY, "notes.txt"), "w").write("no pictures here")
+p = caption("--model", F32, "--images", EMPTY, "--vocabulary", VOCAB)
+check("a folder without images says so", p.returncode == 1 and "has no images" in p.stderr,
+      p.stderr)
+
+TRUNC = os.path.join(WORK, "truncated")
+os.makedirs(TRUNC)
+Image.fromarray(images[1]).save(os.path.join(TRUNC, "good.jpg"), quality=95)
+Image.fromarray(images[0]).save(os.path.join(TRUNC, "broken.jpg"), quality=95)
+data = open(os.path.join(TRUNC, "broken.jpg"), "rb").read()
+open(os.path.join(TRUNC, "broken.jpg"), "wb").write(data[: len(data) // 2])
+p = caption("--model", F32, "--images", TRUNC, "--vocabulary", VOCAB)
+rows = read_csv(os.path.join(TRUNC, "metadata.csv")) if os.path.exists(
+    os.path.join(TRUNC, "metadata.csv")) else {}
+check("a truncated JPEG is skipped and reported by name, the other image is captioned "
+      "(exit 1)", p.returncode == 1 and "broken.jpg" in p.stderr and "broken.jpg" not in rows
+      and rows.get("good.jpg", "") != "", p.stderr + str(rows))
+
+LLAMA = os.path.join(WORK, "llama")
+run(ENGINE, "fixture", "--kind", "llama-tiny", "--out", LLAMA)
+p = caption("--model", LLAMA, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite")
+check("a LLaMA folder is refused by name", p.returncode == 1 and "LlamaForCausalLM" in p.stderr
+      and "not a CLIPModel" in p.stderr, p.stderr)
+SD = os.path.join(WORK, "sd")
+run(ENGINE, "fixture", "--kind", "sd15-tiny", "--out", SD)
+p = caption("--model", SD, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite")
+check("an SD diffusers folder is refused by name", p.returncode == 1 and "diffusers" in p.stderr
+      and "not a CLIP model" in p.stderr, p.stderr)
+single = run(ENGINE, "fixture", "--kind", "sd15-tiny", "--out", os.path.join(WORK, "sd1"),
+             "--layout", "single").stdout.strip()
+p = caption("--model", single, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite")
+check("an SD checkpoint file is refused by name", p.returncode == 1
+      and "Stable Diffusion checkpoint" in p.stderr, p.stderr)
+NOTOK = os.path.join(WORK, "no-tokenizer")
+shutil.copytree(F32, NOTOK)
+os.remove(os.path.join(NOTOK, "vocab.json"))
+p = caption("--model", NOTOK, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite")
+check("a CLIP folder without its tokenizer says where vocab.json belongs",
+      p.returncode == 1 and "tokenizer" in p.stderr and "vocab.json" in p.stderr, p.stderr)
+SHORT = os.path.join(WORK, "short-weights")
+shutil.copytree(F32, SHORT)
+w = open(os.path.join(SHORT, "model.safetensors"), "rb").read()
+open(os.path.join(SHORT, "model.safetensors"), "wb").write(w[: len(w) // 3])
+p = caption("--model", SHORT, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite")
+check("truncated weights are an error naming the file", p.returncode == 1
+      and "model.safetensors" in p.stderr, p.stderr)
+
+BADCSV = os.path.join(WORK, "badcsv")
+os.makedirs(BADCSV)
+Image.fromarray(images[0]).save(os.path.join(BADCSV, "a.png"))
+broken_csv = 'filename,prompt\na.png,"unterminated\n'
+open(os.path.join(BADCSV, "metadata.csv"), "w").write(broken_csv)
+p = caption("--model", F32, "--images", BADCSV, "--vocabulary", VOCAB)
+check("a broken metadata.csv is reported and left as it is",
+      p.returncode == 1 and "metadata.csv" in p.stderr
+      and open(os.path.join(BADCSV, "metadata.csv")).read() == broken_csv, p.stderr)
+BADVOC = os.path.join(WORK, "bad-vocab.txt")
+open(BADVOC, "w").write("[subject] pick=one\na cat\n[colour] pick=sometimes\nred\n")
+p = caption("--model", F32, "--images", IMGS, "--vocabulary", BADVOC, "--overwrite")
+check("a bad vocabulary line is named with its line", p.returncode == 1
+      and "bad-vocab.txt:3" in p.stderr and "pick=sometimes" in p.stderr, p.stderr)
+p = caption("--model", F32, "--images", IMGS, "--out", "x.csv", "--sidecars")
+check("--out with --sidecars is a usage error", p.returncode == 2, p.stderr)
+
+# ---- serve's caption request ----
+
+
+def serve(lines, wait_for=None, then=None):
+    """Sends LINES; when WAIT_FOR(event) is true, sends THEN; returns the events."""
+    proc = subprocess.Popen([ENGINE, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    for line in lines:
+        proc.stdin.write(json.dumps(line) + "\n")
+    proc.stdin.flush()
+    out = []
+    for raw in proc.stdout:
+        e = json.loads(raw)
+        out.append(e)
+        if wait_for and wait_for(e):
+            proc.stdin.write(json.dumps(then) + "\n")
+            proc.stdin.flush()
+            wait_for = None
+        if e["event"] == "done" and e.get("id") == "c":
+            break
+    proc.stdin.close()
+    proc.wait(timeout=60)
+    return out
+
+
+SERVE = os.path.join(WORK, "serve")
+os.makedirs(SERVE)
+Image.fromarray(images[2]).save(os.path.join(SERVE, "one.png"))
+ev = serve([{"id": "x", "cmd": "caption", "path": SERVE},
+            {"id": "y", "cmd": "caption", "path": SERVE, "model": F32, "max_tags": "3"},
+            {"id": "c", "cmd": "caption", "path": SERVE, "model": F32, "vocabulary": VOCAB,
+             "trigger": "zzz", "max_tags": 3}])
+errors = {e["id"]: e["code"] for e in ev if e["event"] == "error"}
+res = [e["data"] for e in ev if e["event"] == "result" and e.get("id") == "c"]
+check("serve: caption without model is missing-field, a string max_tags wrong-type",
+      errors == {"x": "missing-field", "y": "wrong-type"}, ev)
+check("serve: caption answers result {filename, caption}, progress and done listing "
+      "metadata.csv", res == [{"filename": "one.png", "caption": want[2]}]
+      and ev[-1]["status"] == "completed"
+      and ev[-1]["outputs"] == [os.path.join(SERVE, "metadata.csv")]
+      and read_csv(os.path.join(SERVE, "metadata.csv")) == {"one.png": want[2]}, ev)
+
+MANY = os.path.join(WORK, "many")
+os.makedirs(MANY)
+big = smooth_image(600, 500, 7)
+for i in range(150):
+    Image.fromarray(np.roll(big, i, axis=1)).save(os.path.join(MANY, f"m{i:03d}.png"),
+                                                 compress_level=1)
+ev = serve([{"id": "c", "cmd": "caption", "path": MANY, "model": F32, "vocabulary": VOCAB}],
+           wait_for=lambda e: e["event"] == "result",
+           then={"id": "k", "cmd": "cancel", "target": "c"})
+done = [e for e in ev if e["event"] == "done"]
+n_res = len([e for e in ev if e["event"] == "result"])
+rows = read_csv(os.path.join(MANY, "metadata.csv")) if os.path.exists(
+    os.path.join(MANY, "metadata.csv")) else {}
+check("serve: cancel stops captioning after the image in progress, done cancelled, the "
+      "captions made are written", done and done[-1]["status"] == "cancelled"
+      and 1 <= n_res < 150 and len(rows) == n_res, f"{n_res} results, {len(rows)} rows")
+
 print(f"1..{len(results)}")
 sys.exit(0 if all(results) else 1)
