@@ -8,7 +8,10 @@
  *     scroll_*         the whole grid scrolled top to bottom, half a page per frame:
  *                      max_block_ms is the longest gap between two runs of a 1 ms
  *                      high-priority timeout (how long the main loop was busy),
- *                      max_frame_ms the longest gap between two frame-clock ticks
+ *                      max_frame_ms the longest gap between two frame-clock ticks,
+ *                      blocks_over_16ms how many gaps were longer than a 16 ms frame
+ *                      (_cpu: by main-thread CPU time), main_cpu_ms the main thread's
+ *                      CPU time for the whole scroll (and per frame)
  *     load_process_cpu_ms  CPU time of all threads while the folder loads (the
  *                      scan runs in a worker)
  *     *_cpu_ms         the same spans in the main thread's CPU time
@@ -104,6 +107,7 @@ generate (const char *dir, guint n)
 
 static gint64 last_probe, max_block, probe_origin;
 static gint64 last_probe_cpu, max_block_cpu;
+static guint n_blocks_over, n_blocks_over_cpu;   /* gaps over one 16 ms frame */
 static gboolean verbose;
 static gint64 last_tick, max_frame;
 static gboolean scrolling_done;
@@ -148,6 +152,10 @@ probe (gpointer data)
     max_block = now - last_probe;
   if (last_probe != 0 && cpu - last_probe_cpu > max_block_cpu)
     max_block_cpu = cpu - last_probe_cpu;
+  if (last_probe != 0 && now - last_probe > 16000)
+    n_blocks_over++;
+  if (last_probe != 0 && cpu - last_probe_cpu > 16000)
+    n_blocks_over_cpu++;
   /* --verbose: every block over one frame, to find its cause. */
   if (verbose && last_probe != 0 && now - last_probe > 16000)
     fprintf (stderr, "block %.1f ms (cpu %.1f ms) ending at %.0f ms\n", (now - last_probe) / 1e3,
@@ -318,9 +326,11 @@ run (const char *dir)
   printf ("load_max_block_cpu_ms=%.1f\n", max_block_cpu / 1e3);
 
   max_block = max_block_cpu = 0;
+  n_blocks_over = n_blocks_over_cpu = 0;
   last_probe = 0;
   adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scroller));
   start = g_get_monotonic_time ();
+  start_cpu = thread_cpu_us ();
   g_signal_connect (gtk_native_get_surface (GTK_NATIVE (window)), "compute-size",
                     G_CALLBACK (count_compute_size), NULL);
   gtk_widget_add_tick_callback (grid, scroll_tick, adjustment, NULL);
@@ -331,6 +341,9 @@ run (const char *dir)
   printf ("scroll_max_block_cpu_ms=%.1f\n", max_block_cpu / 1e3);
   printf ("scroll_max_frame_ms=%.1f\n", max_frame / 1e3);
   printf ("scroll_frames=%u scroll_window_resizes=%u\n", n_frames, n_compute_size);
+  printf ("scroll_main_cpu_ms=%.0f scroll_main_cpu_per_frame_ms=%.2f\n", (thread_cpu_us () - start_cpu) / 1e3,
+          (thread_cpu_us () - start_cpu) / 1e3 / MAX (n_frames, 1));
+  printf ("scroll_blocks_over_16ms=%u scroll_blocks_over_16ms_cpu=%u\n", n_blocks_over, n_blocks_over_cpu);
   /* Let the last screen's thumbnails arrive, then measure memory. */
   start = g_get_monotonic_time ();
   while (!screen_full (grid))

@@ -9,7 +9,10 @@
  * cell-shows-item: a StudioDatasetCell shows an image's name, size and badges, and its size
  * depends only on the thumbnail size: binding it to another image or a caption change
  * must not make the window lay itself out again (each layout costs GTK 4.8 on X11 a
- * window size computation with X server round trips, every scrolled frame). */
+ * window size computation with X server round trips, every scrolled frame).
+ *
+ * screenshots: cells with and without badges, light and dark, written to
+ * STUDIO_ARTIFACTS_DIR to be looked at. */
 #include "config.h"
 
 #include <adwaita.h>
@@ -261,6 +264,51 @@ test_cell_shows_item (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Three cells side by side, light and dark, for a person to look at: a captioned
+ * picture, the same without a caption and below the minimum size, an unreadable file. */
+static void
+test_cells_screenshots (void)
+{
+  g_autofree char *cache = g_build_filename (home, "shot-cache", NULL);
+  g_autoptr (StudioThumbnailLoader) loader = studio_thumbnail_loader_new (cache, 1, 10);
+  g_autofree char *src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset",
+                                           "shape-01-red-circle.png", NULL);
+  g_autoptr (StudioDatasetItem) plain = _studio_dataset_item_new (src, "shape-01-red-circle.png");
+  g_autoptr (StudioDatasetItem) bare = _studio_dataset_item_new (src, "a-rather-long-name-without-caption.png");
+  g_autoptr (StudioDatasetItem) broken = make_item ("broken.png", 0, 0, NULL, STUDIO_ITEM_UNREADABLE);
+  StudioImageInfo info = { STUDIO_IMAGE_FORMAT_PNG, 128, 128 };
+  StudioDatasetItem *items[] = { plain, bare, broken };
+  int min_sides[] = { 64, 512, 512 };
+  GtkWidget *window = gtk_window_new (), *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *cells[3];
+  AdwStyleManager *style = adw_style_manager_get_default ();
+
+  _studio_dataset_item_set_info (plain, &info);
+  _studio_dataset_item_set_caption (plain, "a red circle");
+  _studio_dataset_item_set_info (bare, &info);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  for (guint i = 0; i < 3; i++)
+    {
+      cells[i] = studio_dataset_cell_new ();
+      gtk_box_append (GTK_BOX (box), cells[i]);
+      studio_dataset_cell_bind (STUDIO_DATASET_CELL (cells[i]), items[i], loader, 160, min_sides[i]);
+    }
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
+  for (guint i = 0; i < 3; i++)
+    g_assert_true (gui_test_wait_until (thumbnail_done, cells[i], 10000));
+  g_assert_nonnull (studio_dataset_cell_get_paintable (STUDIO_DATASET_CELL (cells[0])));
+  g_assert_cmpint (studio_dataset_cell_get_badges (STUDIO_DATASET_CELL (cells[1])), ==,
+                   STUDIO_DATASET_CELL_BADGE_NO_CAPTION | STUDIO_DATASET_CELL_BADGE_SMALL);
+  gui_test_settle (200);
+  g_assert_true (gui_test_try_save_screenshot (window, "dataset-cells-light.png"));
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  gui_test_settle (300);
+  g_assert_true (gui_test_try_save_screenshot (window, "dataset-cells-dark.png"));
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -284,6 +332,7 @@ main (int argc, char **argv)
     {
       gui_test_add_no_display_skip ("/dataset-view/grid-cells/fit-width");
       gui_test_add_no_display_skip ("/dataset-view/grid-cells/cell-shows-item");
+      gui_test_add_no_display_skip ("/dataset-view/grid-cells/screenshots");
     }
   else
     {
@@ -292,6 +341,7 @@ main (int argc, char **argv)
       (void) studio_get_resource ();   /* referencing the resource links it in */
       g_test_add_func ("/dataset-view/grid-cells/fit-width", test_cells_fit_width);
       g_test_add_func ("/dataset-view/grid-cells/cell-shows-item", test_cell_shows_item);
+      g_test_add_func ("/dataset-view/grid-cells/screenshots", test_cells_screenshots);
     }
   status = g_test_run ();
   gui_test_delete_tree (home_file);
