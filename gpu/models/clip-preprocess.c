@@ -84,19 +84,23 @@ clip8 (int64_t v)
   return v < 0 ? 0 : v > 255 ? 255 : (uint8_t) v;
 }
 
-/* One pass over SRC (w x h x 3, rows of STRIDE bytes) along x (HORIZONTAL) or y. */
+/* One pass over SRC (w x h x 3) along x (HORIZONTAL) or y, resizing that side to OUT but
+ * computing only output indices [FIRST, FIRST + KEEP) (the centre crop): DST is KEEP x h
+ * or w x KEEP. Each output pixel depends only on its own coefficients, so the crop is the
+ * same as cropping the whole resize, without a whole resize's memory for a thin image. */
 static bool
-resample_pass (const uint8_t *src, int w, int h, uint8_t *dst, int out, bool horizontal)
+resample_pass (const uint8_t *src, int w, int h, uint8_t *dst, int out, int first_out,
+               int keep, bool horizontal)
 {
   int *bounds = NULL, *kk = NULL;
   int ksize = coefficients (horizontal ? w : h, out, &bounds, &kk);
   if (ksize == 0)
     return false;
-  int ow = horizontal ? out : w, oh = horizontal ? h : out;
+  int ow = horizontal ? keep : w, oh = horizontal ? h : keep;
   for (int y = 0; y < oh; y++)
     for (int x = 0; x < ow; x++)
       {
-        int i = horizontal ? x : y;
+        int i = (horizontal ? x : y) + first_out;
         const int *k = kk + i * ksize;
         int first = bounds[2 * i], n = bounds[2 * i + 1];
         for (int c = 0; c < 3; c++)
@@ -132,10 +136,12 @@ clip_preprocess (const clip_preprocessor *p, const sd_rgb_image *img, float *out
       nh = S;
       nw = (int) ((double) S * w / h);
     }
+  /* transformers' center_crop offsets */
+  int top = (nh - crop) / 2, left = (nw - crop) / 2;
   size_t n_in = (size_t) w * (size_t) h * 3;
   uint8_t *rgb = malloc (n_in);
-  uint8_t *mid = malloc ((size_t) nw * (size_t) h * 3);
-  uint8_t *res = malloc ((size_t) nw * (size_t) nh * 3);
+  uint8_t *mid = malloc ((size_t) crop * (size_t) h * 3);
+  uint8_t *res = malloc ((size_t) crop * (size_t) crop * 3);
   bool ok = rgb && mid && res;
   for (int y = 0; ok && y < h; y++)
     for (int x = 0; x < w; x++)
@@ -150,14 +156,13 @@ clip_preprocess (const clip_preprocessor *p, const sd_rgb_image *img, float *out
             rgb[((size_t) y * (size_t) w + (size_t) x) * 3 + c] = (uint8_t) v;
           }
       }
-  ok = ok && resample_pass (rgb, w, h, mid, nw, true)
-       && resample_pass (mid, nw, h, res, nh, false);
-  int top = (nh - crop) / 2, left = (nw - crop) / 2;
+  ok = ok && resample_pass (rgb, w, h, mid, nw, left, crop, true)
+       && resample_pass (mid, crop, h, res, nh, top, crop, false);
   for (int c = 0; ok && c < 3; c++)
     for (int y = 0; y < crop; y++)
       for (int x = 0; x < crop; x++)
         {
-          float v = res[((size_t) (y + top) * (size_t) nw + (size_t) (x + left)) * 3 + c]
+          float v = res[((size_t) y * (size_t) crop + (size_t) x) * 3 + c]
                     * (float) (1.0 / 255.0);
           out[((size_t) c * (size_t) crop + (size_t) y) * (size_t) crop + (size_t) x]
             = (v - p->mean[c]) / p->std[c];
