@@ -204,10 +204,10 @@ clip_model_load (const char *folder, int dtype, const backend *be, le_error *err
   bool ok = clip_preprocessor_load (folder, cfg.image_size, &m->pre, err);
   if (ok)
     {
-      m->tokenizer = le_clip_tokenizer_load (folder, err);
+      m->tokenizer = clip_model_tokenizer_load (folder, err);
       if (m->tokenizer == NULL)
-        ok = le_error_prefix (err, "the CLIP model's tokenizer (vocab.json and merges.txt "
-                              "belong in %s)", folder);
+        ok = le_error_prefix (err, "the CLIP model's tokenizer (vocab.json and merges.txt, or "
+                              "tokenizer.json, belong in %s)", folder);
       else if ((int64_t) le_clip_tokenizer_vocab_size (m->tokenizer) > cfg.vocab)
         ok = le_fail (err, LE_ERR_FORMAT, "%s: the tokenizer has %zu tokens but config.json's "
                       "vocab_size is %lld; the tokenizer belongs to another model", folder,

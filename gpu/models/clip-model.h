@@ -78,10 +78,13 @@ bool clip_config_load (const char *folder, clip_config *cfg, le_error *err);
 bool clip_preprocessor_load (const char *folder, int64_t image_size, clip_preprocessor *p,
                              le_error *err);
 /* Loads the folder: config, preprocessor settings, weights, tokenizer (vocab.json and
- * merges.txt in the folder or its tokenizer/). DTYPE: CLIP_DTYPE_KEEP or an le_dtype for
+ * merges.txt in the folder or its tokenizer/, or tokenizer.json). DTYPE: CLIP_DTYPE_KEEP or an le_dtype for
  * the matrices. */
 clip_model *clip_model_load (const char *folder, int dtype, const backend *be, le_error *err);
 void clip_model_free (clip_model *m);
+/* FOLDER's tokenizer: vocab.json and merges.txt (there or in tokenizer/), else the BPE
+ * model of tokenizer.json (clip-model-tokenizer.c). */
+le_clip_tokenizer *clip_model_tokenizer_load (const char *folder, le_error *err);
 
 /* IMG -> OUT // (3, crop, crop): short side resized to shortest_edge with PIL's
  * antialiased bicubic (rounded to 8 bits after each pass, as PIL does), centre crop as

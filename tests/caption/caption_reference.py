@@ -55,7 +55,8 @@ def close(name, ours, ref, tol):
 shutil.rmtree(WORK, ignore_errors=True)
 os.makedirs(WORK)
 
-from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer  # noqa: E402
+from transformers import (CLIPImageProcessor, CLIPModel, CLIPTokenizer,  # noqa: E402
+                          CLIPTokenizerFast)
 
 # ---- the fixture and the model-level references ----
 
@@ -323,6 +324,21 @@ os.remove(os.path.join(NOTOK, "vocab.json"))
 p = caption("--model", NOTOK, "--images", IMGS, "--vocabulary", VOCAB, "--overwrite")
 check("a CLIP folder without its tokenizer says where vocab.json belongs",
       p.returncode == 1 and "tokenizer" in p.stderr and "vocab.json" in p.stderr, p.stderr)
+FAST = os.path.join(WORK, "fast-tokenizer")
+shutil.copytree(F32, FAST)
+for name in ("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"):
+    os.remove(os.path.join(FAST, name))
+CLIPTokenizerFast.from_pretrained(F32).save_pretrained(FAST, legacy_format=False)
+FASTIMG = os.path.join(WORK, "fast-images")
+os.makedirs(FASTIMG)
+Image.fromarray(images[0]).save(os.path.join(FASTIMG, "a.png"))
+p = caption("--model", FAST, "--images", FASTIMG, "--vocabulary", VOCAB, "--trigger", "zzz",
+            "--max-tags", "3")
+check("a folder with only tokenizer.json (the fast tokenizer) captions as with vocab.json",
+      p.returncode == 0 and not os.path.exists(os.path.join(FAST, "vocab.json"))
+      and read_csv(os.path.join(FASTIMG, "metadata.csv")) == {"a.png": want[0]},
+      p.stderr + str(os.listdir(FAST)))
+
 SHORT = os.path.join(WORK, "short-weights")
 shutil.copytree(F32, SHORT)
 w = open(os.path.join(SHORT, "model.safetensors"), "rb").read()
