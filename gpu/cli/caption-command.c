@@ -3,11 +3,31 @@
  * zero-shot CLIP tags for each image without a caption (see caption-job.h). */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "caption-events.h"
 #include "caption-job.h"
 #include "commands.h"
+
+/* Ctrl-C: stop after the image in progress and write the captions made (a second
+ * Ctrl-C ends the program at once; the CSV is then left as it was). */
+static volatile sig_atomic_t interrupted;
+
+static void
+on_sigint (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+  signal (SIGINT, SIG_DFL);
+}
+
+static gboolean
+is_interrupted (gpointer data)
+{
+  CaptionEventSink *sink = data;
+  return interrupted || (sink != NULL && g_atomic_int_get (&sink->cancelled));
+}
 
 static void
 print_caption (gpointer data, const char *filename, const char *caption)
@@ -102,6 +122,9 @@ cmd_caption (int argc, char **argv)
   };
   if (json)
     caption_event_hooks_init (&hooks, &sink);
+  hooks.cancelled = is_interrupted;
+  hooks.data = &sink;
+  signal (SIGINT, on_sigint);
   g_autoptr(GPtrArray) outputs = g_ptr_array_new_with_free_func (g_free);
   le_error err = { 0 };
   int skipped = 0;
@@ -113,7 +136,9 @@ cmd_caption (int argc, char **argv)
   else
     for (guint i = 0; i < outputs->len; i++)
       fprintf (stderr, "wrote %s\n", (const char *) outputs->pdata[i]);
-  if (status == CAPTION_JOB_FAILED || skipped > 0)
+  if (status == CAPTION_JOB_CANCELLED && !json)
+    fprintf (stderr, "%s: interrupted; the captions made so far were written\n", argv[0]);
+  if (status == CAPTION_JOB_FAILED || status == CAPTION_JOB_CANCELLED || skipped > 0)
     return CLI_EXIT_PROBLEMS;
   return CLI_EXIT_OK;
 }

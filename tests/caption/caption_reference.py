@@ -18,6 +18,8 @@ from safetensors.torch import load_file
 
 DUMP, WORK = sys.argv[1], sys.argv[2]
 ENGINE = os.environ["LORA_ENGINE"]
+# serve's caption jobs use the default cache: keep it in the work folder, not in ~/.cache
+os.environ["XDG_CACHE_HOME"] = os.path.join(WORK, "xdg-cache")
 torch.manual_seed(0)
 torch.set_num_threads(2)
 results = []
@@ -422,6 +424,26 @@ rows = read_csv(os.path.join(MANY, "metadata.csv")) if os.path.exists(
 check("serve: cancel stops captioning after the image in progress, done cancelled, the "
       "captions made are written", done and done[-1]["status"] == "cancelled"
       and 1 <= n_res < 150 and len(rows) == n_res, f"{n_res} results, {len(rows)} rows")
+
+import signal  # noqa: E402
+
+INT_CSV = os.path.join(WORK, "interrupted.csv")
+proc = subprocess.Popen([ENGINE, "caption", "--model", F32, "--images", MANY, "--vocabulary",
+                         VOCAB, "--out", INT_CSV, "--json", "--cache-dir", CACHE],
+                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+events, sent = [], False
+for raw in proc.stdout:
+    events.append(json.loads(raw))
+    if events[-1]["event"] == "result" and not sent:
+        proc.send_signal(signal.SIGINT)     # once: a second Ctrl-C ends it at once
+        sent = True
+rc = proc.wait(timeout=60)
+n_res = len([e for e in events if e["event"] == "result"])
+rows = read_csv(INT_CSV) if os.path.exists(INT_CSV) else {}
+check("Ctrl-C stops after the image in progress, writes the captions made, done cancelled, "
+      "exit 1", rc == 1 and events[-1]["event"] == "done"
+      and events[-1]["status"] == "cancelled" and 1 <= n_res < 150 and len(rows) == n_res,
+      f"rc {rc}, {n_res} results, {len(rows)} rows, last {events[-1]}")
 
 print(f"1..{len(results)}")
 sys.exit(0 if all(results) else 1)
