@@ -257,6 +257,26 @@ test_cell_shows_item (void)
   gui_test_settle (300);
   g_assert_cmpuint (layouts, >, 0);
 
+  /* A bigger font (a text scale, another theme) is the other thing that resizes it. */
+  {
+    g_autoptr (GtkCssProvider) provider = gtk_css_provider_new ();
+    int big_w, big_h;
+
+    gtk_css_provider_load_from_data (provider, "dataset-cell.big { font-size: 30pt; }", -1);
+    gtk_style_context_add_provider_for_display (gtk_widget_get_display (cell), GTK_STYLE_PROVIDER (provider),
+                                                GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+    gtk_widget_add_css_class (cell, "big");
+    gui_test_settle (100);
+    measure_cell (cell, &big_w, &big_h);
+    g_assert_cmpint (big_w, ==, w);
+    g_assert_cmpint (big_h, >, h + 2 * 20);
+    gtk_widget_remove_css_class (cell, "big");
+    gtk_style_context_remove_provider_for_display (gtk_widget_get_display (cell), GTK_STYLE_PROVIDER (provider));
+    gui_test_settle (100);
+    measure_cell (cell, &big_w, &big_h);
+    g_assert_cmpint (big_h, ==, h);
+  }
+
   studio_dataset_cell_unbind (c);
   g_assert_null (studio_dataset_cell_get_name (c));
   g_assert_cmpint (studio_dataset_cell_get_badges (c), ==, 0);
