@@ -4,6 +4,7 @@
 #include <glib/gi18n.h>
 #include <string.h>
 
+#include "studio-auto-caption-dialog.h"
 #include "studio-batch-dialog.h"
 #include "studio-caption-editor.h"
 #include "studio-dataset-cell.h"
@@ -70,6 +71,8 @@ struct _StudioDatasetView
   GSList                *pending_import;   /* GFile*, until the dataset is loaded */
   GCancellable          *import_cancellable;
   GStrv                  last_refused;
+  GStrv                  auto_captioned;   /* names the last Auto Caption wrote */
+  GStrv                  caption_warnings; /* its skipped images, in the engine's words */
   gboolean               loading;
   gboolean               health_current;   /* self->health counts the items as they are */
   guint                  fit_tick;     /* tick callback on the grid, see fit_max_columns */
@@ -1053,6 +1056,132 @@ add_images_activated (GtkWidget *widget, const char *name, GVariant *param)
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
 }
 
+/* Auto Caption */
+
+static void
+caption_details_activated (GtkWidget *widget, const char *name, GVariant *param)
+{
+  StudioDatasetView *self = STUDIO_DATASET_VIEW (widget);
+  g_autofree char *body = NULL;
+  GtkWidget *dialog;
+
+  if (self->caption_warnings == NULL)
+    return;
+  body = g_strjoinv ("\n", self->caption_warnings);
+  dialog = adw_message_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)),
+                                   _("Images Not Captioned"), body);
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  g_signal_connect (dialog, "response", G_CALLBACK (refused_details_response), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* Shows every image and selects the ones Auto Caption wrote, the first in the editor,
+ * so that the user reads and completes them: CLIP only knows its list of tags. */
+static void
+review_captions_activated (GtkWidget *widget, const char *name, GVariant *param)
+{
+  StudioDatasetView *self = STUDIO_DATASET_VIEW (widget);
+  GListModel *shown = G_LIST_MODEL (self->filtered);
+  g_autoptr (GtkBitset) selected = gtk_bitset_new_empty ();
+  g_autoptr (GtkBitset) all = NULL;
+  guint n;
+
+  if (self->auto_captioned == NULL || self->dataset == NULL)
+    return;
+  studio_dataset_view_set_filter (self, STUDIO_DATASET_FILTER_ALL, NULL);
+  n = g_list_model_get_n_items (shown);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (StudioDatasetItem) item = g_list_model_get_item (shown, i);
+      if (g_strv_contains ((const char * const *) self->auto_captioned, studio_dataset_item_get_name (item)))
+        gtk_bitset_add (selected, i);
+    }
+  if (gtk_bitset_is_empty (selected))
+    return;
+  all = gtk_bitset_new_range (0, n);
+  gtk_selection_model_set_selection (GTK_SELECTION_MODEL (self->selection), selected, all);
+  gtk_widget_activate_action (GTK_WIDGET (self->grid), "list.scroll-to-item", "u",
+                              gtk_bitset_get_minimum (selected));
+  gtk_widget_grab_focus (GTK_WIDGET (studio_caption_editor_get_text_view (self->editor)));
+}
+
+static void
+auto_caption_finished (StudioAutoCaptionDialog *dialog, StudioDatasetView *self)
+{
+  GPtrArray *captioned = studio_auto_caption_dialog_get_captioned (dialog);
+  guint written = captioned->len, kept = studio_auto_caption_dialog_get_kept (dialog);
+  g_autofree char *written_text = g_strdup_printf (ngettext ("%u caption written", "%u captions written",
+                                                             written), written);
+  g_autofree char *kept_text = g_strdup_printf (ngettext ("%u kept", "%u kept", kept), kept);
+  g_autoptr (GString) message = g_string_new (NULL);
+  AdwToast *result;
+
+  g_strfreev (self->auto_captioned);
+  g_ptr_array_add (captioned, NULL);
+  self->auto_captioned = g_strdupv ((char **) captioned->pdata);
+  g_ptr_array_remove_index (captioned, captioned->len - 1);
+  g_strfreev (self->caption_warnings);
+  self->caption_warnings = studio_auto_caption_dialog_dup_warnings (dialog);
+
+  /* The engine wrote the store; the editor shows what it holds now, not its old text. */
+  studio_caption_editor_reload (self->editor);
+  refilter (self);
+  show_health (self);
+  schedule_health (self);
+
+  g_string_printf (message, "%s, %s", written_text, kept_text);
+  if (studio_auto_caption_dialog_get_status (dialog) == STUDIO_AUTO_CAPTION_CANCELLED)
+    g_string_append (message, _(" (cancelled)"));
+  if (self->caption_warnings != NULL)
+    {
+      guint skipped = g_strv_length (self->caption_warnings);
+      g_string_append_printf (message, ngettext ("; %u image skipped", "; %u images skipped", skipped),
+                              skipped);
+      result = adw_toast_new (message->str);
+      adw_toast_set_button_label (result, _("_Details"));
+      adw_toast_set_action_name (result, "dataset.auto-caption-details");
+      adw_toast_set_timeout (result, 10);
+      adw_toast_overlay_add_toast (self->toast_overlay, result);
+      if (written == 0)
+        return;
+      g_string_truncate (message, 0);
+    }
+  else if (written > 0)
+    g_string_append (message, ". ");
+  if (written == 0)
+    {
+      toast (self, message->str);
+      return;
+    }
+  g_string_append (message, _("Check them by hand and add what makes your subject unique."));
+  result = adw_toast_new (message->str);
+  adw_toast_set_button_label (result, _("_Review"));
+  adw_toast_set_action_name (result, "dataset.review-captions");
+  adw_toast_set_timeout (result, 15);
+  adw_toast_overlay_add_toast (self->toast_overlay, result);
+}
+
+static void
+auto_caption_activated (GtkWidget *widget, const char *name, GVariant *param)
+{
+  StudioDatasetView *self = STUDIO_DATASET_VIEW (widget);
+  g_autoptr (GError) error = NULL;
+  StudioAutoCaptionDialog *dialog;
+
+  if (self->dataset == NULL)
+    return;
+  /* The engine merges the store as it is on disk: the user's last keystrokes go first. */
+  if (!studio_caption_editor_flush (self->editor, &error) ||
+      (studio_dataset_is_dirty (self->dataset) && !studio_dataset_save (self->dataset, &error)))
+    {
+      toast (self, error->message);
+      return;
+    }
+  dialog = studio_auto_caption_dialog_new (GTK_WINDOW (gtk_widget_get_root (widget)), self->dataset);
+  g_signal_connect_object (dialog, "finished", G_CALLBACK (auto_caption_finished), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* Folder monitor */
 
 static gboolean
@@ -1294,6 +1423,8 @@ studio_dataset_view_finalize (GObject *object)
   g_hash_table_unref (self->hashes);
   g_free (self->search);
   g_strfreev (self->last_refused);
+  g_strfreev (self->auto_captioned);
+  g_strfreev (self->caption_warnings);
   g_clear_object (&self->loader);
   G_OBJECT_CLASS (studio_dataset_view_parent_class)->finalize (object);
 }
@@ -1357,6 +1488,11 @@ studio_dataset_view_class_init (StudioDatasetViewClass *klass)
   gtk_widget_class_install_action (widget_class, "dataset.batch", "s", batch_activated);
   gtk_widget_class_install_action (widget_class, "dataset.caption-store", "s", caption_store_activated);
   gtk_widget_class_install_action (widget_class, "dataset.import-details", NULL, details_activated);
+  gtk_widget_class_install_action (widget_class, "dataset.auto-caption", NULL, auto_caption_activated);
+  gtk_widget_class_install_action (widget_class, "dataset.auto-caption-details", NULL, caption_details_activated);
+  gtk_widget_class_install_action (widget_class, "dataset.review-captions", NULL, review_captions_activated);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_c, GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "dataset.auto-caption", NULL);
 }
 
 static void

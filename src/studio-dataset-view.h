@@ -7,7 +7,9 @@
  *
  * Actions (prefix "dataset."): previous-image, next-image, zoom-in, zoom-out,
  * add-images, trash, undo, batch (s: prefix|suffix|replace|remove-tag),
- * caption-store (s: csv|sidecar). The window binds its accelerators to them. */
+ * caption-store (s: csv|sidecar), auto-caption (Ctrl+Shift+C in the view: the Auto
+ * Caption dialog), review-captions (select what Auto Caption wrote). The window binds
+ * its accelerators to them. */
 #pragma once
 
 #include <adwaita.h>
