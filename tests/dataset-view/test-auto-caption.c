@@ -4,7 +4,8 @@
  * an edit still waiting for its autosave), replaces them when asked, the grid's items
  * and metadata.csv agree, and the editor does not write its old text back; cancelled
  * midway it keeps exactly what was written (sidecars); a folder that is no CLIP model
- * shows the engine's refusal and changes nothing; the model folder is remembered.
+ * shows the engine's refusal and changes nothing; an unreadable image is skipped and
+ * named in the details; the model folder is remembered.
  * Screenshots of the dialog and the view go to $STUDIO_ARTIFACTS_DIR. */
 #include "config.h"
 
@@ -163,6 +164,7 @@ typedef struct {
   gboolean finished;
   StudioAutoCaptionStatus status;
   guint written, kept;
+  GStrv warnings;
 } Finished;
 
 static void
@@ -172,6 +174,8 @@ on_finished (StudioAutoCaptionDialog *dialog, Finished *f)
   f->status = studio_auto_caption_dialog_get_status (dialog);
   f->written = studio_auto_caption_dialog_get_written (dialog);
   f->kept = studio_auto_caption_dialog_get_kept (dialog);
+  g_strfreev (f->warnings);
+  f->warnings = studio_auto_caption_dialog_dup_warnings (dialog);
 }
 
 static gboolean
@@ -477,6 +481,47 @@ test_not_clip_refused (void)
   delete_project ();
 }
 
+/* An image the engine cannot read is skipped, the rest are captioned, and the toast's
+ * Details names it as the import's refusals are named. */
+static void
+test_skipped_details (void)
+{
+  g_autofree char *broken = NULL, *png = NULL, *data = NULL;
+  StudioWindow *window;
+  StudioDatasetView *view;
+  StudioAutoCaptionDialog *dialog;
+  GtkWindow *details;
+  Finished f = { 0 };
+  gsize len;
+
+  copy_demo ();
+  png = g_build_filename (project_dir, "dataset", "shape-01-red-circle.png", NULL);
+  broken = g_build_filename (project_dir, "dataset", "broken.png", NULL);
+  g_assert_true (g_file_get_contents (png, &data, &len, NULL));
+  g_assert_true (g_file_set_contents (broken, data, 100, NULL));   /* stops half-way */
+  window = open_project (project_dir);
+  view = dataset_view (window);
+  dialog = open_dialog (view, &f);
+  g_assert_true (studio_auto_caption_dialog_start (dialog));
+  g_assert_true (gui_test_wait_until (is_finished, &f, 60000));
+  g_assert_cmpint (f.status, ==, STUDIO_AUTO_CAPTION_COMPLETED);
+  g_assert_cmpuint (f.written, ==, 4);
+  g_assert_nonnull (f.warnings);
+  g_assert_cmpuint (g_strv_length (f.warnings), ==, 1);
+  g_assert_nonnull (strstr (f.warnings[0], "broken.png"));
+  g_clear_pointer (&f.warnings, g_strfreev);
+
+  gui_test_settle (300);
+  gui_test_save_screenshot (GTK_WIDGET (window), "auto-caption-skipped.png");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.auto-caption-details", NULL));
+  details = gui_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  g_assert_nonnull (details);
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (details)), "broken.png"));
+  gtk_window_destroy (details);
+  gui_test_close_all_windows (GTK_APPLICATION (app));
+  delete_project ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -525,6 +570,7 @@ main (int argc, char **argv)
   g_test_add_func ("/auto-caption/gui/fill-keep-replace", test_fill_keep_replace);
   g_test_add_func ("/auto-caption/gui/cancel-keeps-written", test_cancel_keeps_written);
   g_test_add_func ("/auto-caption/gui/not-clip-refused", test_not_clip_refused);
+  g_test_add_func ("/auto-caption/gui/skipped-details", test_skipped_details);
   status = g_test_run ();
   delete_project ();
   g_object_unref (app);
