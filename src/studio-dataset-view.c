@@ -11,7 +11,9 @@
 #include "studio-dataset-health.h"
 #include "studio-dataset-import.h"
 #include "studio-dataset-view.h"
+#include "studio-project-view.h"
 #include "studio-thumbnail-loader.h"
+#include "studio-train-view.h"
 
 static const int zoom_sizes[] = { 96, 128, 160, 208, 256 };
 #define DEFAULT_ZOOM 2
@@ -1161,6 +1163,20 @@ auto_caption_finished (StudioAutoCaptionDialog *dialog, StudioDatasetView *self)
   adw_toast_overlay_add_toast (self->toast_overlay, result);
 }
 
+/* TRUE while this project's Train view runs training: captioning waits for the run,
+ * as the engine's `serve` answers `busy`, rather than share the device with it. */
+static gboolean
+training_in_progress (StudioDatasetView *self)
+{
+  GtkWidget *project_view = gtk_widget_get_ancestor (GTK_WIDGET (self), STUDIO_TYPE_PROJECT_VIEW);
+  GtkWidget *train = NULL;
+
+  if (project_view != NULL)
+    train = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
+                                              "train");
+  return train != NULL && STUDIO_IS_TRAIN_VIEW (train) && studio_train_view_is_training (STUDIO_TRAIN_VIEW (train));
+}
+
 static void
 auto_caption_activated (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1170,6 +1186,11 @@ auto_caption_activated (GtkWidget *widget, const char *name, GVariant *param)
 
   if (self->dataset == NULL)
     return;
+  if (training_in_progress (self))
+    {
+      toast (self, _("The engine is training: wait until the run ends to caption the images"));
+      return;
+    }
   /* The engine merges the store as it is on disk: the user's last keystrokes go first. */
   if (!studio_caption_editor_flush (self->editor, &error) ||
       (studio_dataset_is_dirty (self->dataset) && !studio_dataset_save (self->dataset, &error)))

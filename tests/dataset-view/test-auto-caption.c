@@ -5,7 +5,8 @@
  * and metadata.csv agree, and the editor does not write its old text back; cancelled
  * midway it keeps exactly what was written (sidecars); a folder that is no CLIP model
  * shows the engine's refusal and changes nothing; an unreadable image is skipped and
- * named in the details; the model folder is remembered.
+ * named in the details; it waits while the project trains; the model folder is
+ * remembered.
  * Screenshots of the dialog and the view go to $STUDIO_ARTIFACTS_DIR. */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include "studio-csv.h"
 #include "studio-dataset-view.h"
 #include "studio-project-view.h"
+#include "studio-train-view.h"
 #include "studio-window.h"
 
 #include "gui-test-util.h"
@@ -522,6 +524,54 @@ test_skipped_details (void)
   delete_project ();
 }
 
+static gboolean
+not_training (gpointer data)
+{
+  return !studio_train_view_is_training (data);
+}
+
+static gboolean
+engine_gone (gpointer data)
+{
+  return studio_train_view_get_engine (data) == NULL;
+}
+
+/* While the project trains, Auto Caption waits for the run instead of sharing the
+ * device with it; once the run ended it opens. */
+static void
+test_waits_for_training (void)
+{
+  g_autoptr (GError) error = NULL;
+  StudioWindow *window;
+  StudioDatasetView *view;
+  GtkWidget *project_view, *train;
+
+  copy_demo ();
+  window = open_project (project_dir);
+  view = dataset_view (window);
+  project_view = gui_test_child (window, "project_view");
+  train = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
+                                            "train");
+  g_assert_true (STUDIO_IS_TRAIN_VIEW (train));
+  g_assert_true (studio_train_view_start (STUDIO_TRAIN_VIEW (train), &error));
+  g_assert_no_error (error);
+  g_assert_true (studio_train_view_is_training (STUDIO_TRAIN_VIEW (train)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.auto-caption", NULL));
+  gui_test_settle (100);
+  g_assert_null (gui_test_find_toplevel (STUDIO_TYPE_AUTO_CAPTION_DIALOG));
+
+  studio_train_view_stop (STUDIO_TRAIN_VIEW (train), FALSE);
+  g_assert_true (gui_test_wait_until (not_training, train, 120000));
+  studio_train_view_shutdown (STUDIO_TRAIN_VIEW (train), NULL, NULL);
+  g_assert_true (gui_test_wait_until (engine_gone, train, 20000));
+  {
+    StudioAutoCaptionDialog *dialog = open_dialog (view, NULL);
+    studio_auto_caption_dialog_cancel (dialog);
+  }
+  gui_test_close_all_windows (GTK_APPLICATION (app));
+  delete_project ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -571,6 +621,7 @@ main (int argc, char **argv)
   g_test_add_func ("/auto-caption/gui/cancel-keeps-written", test_cancel_keeps_written);
   g_test_add_func ("/auto-caption/gui/not-clip-refused", test_not_clip_refused);
   g_test_add_func ("/auto-caption/gui/skipped-details", test_skipped_details);
+  g_test_add_func ("/auto-caption/gui/waits-for-training", test_waits_for_training);
   status = g_test_run ();
   delete_project ();
   g_object_unref (app);
