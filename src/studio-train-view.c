@@ -76,6 +76,7 @@ update_actions (StudioTrainView *self)
   gtk_widget_action_set_enabled (w, "train.pause", training && !self->paused);
   gtk_widget_action_set_enabled (w, "train.resume", training && self->paused);
   gtk_widget_action_set_enabled (w, "train.stop", training);
+  gtk_widget_action_set_enabled (w, "train.pause-toggle", training);
   gtk_widget_action_set_enabled (w, "train.resume-checkpoint", !training && self->project != NULL
                                                                && !self->engine_refused);
   /* One button pauses and resumes. */
@@ -790,6 +791,18 @@ resume_activated (GtkWidget *widget, const char *name, GVariant *param)
   studio_train_view_resume (STUDIO_TRAIN_VIEW (widget));
 }
 
+/* Ctrl+Space: one key pauses a running run and resumes a paused one, like the button. */
+static void
+pause_toggle_activated (GtkWidget *widget, const char *name, GVariant *param)
+{
+  StudioTrainView *self = STUDIO_TRAIN_VIEW (widget);
+
+  if (self->paused)
+    studio_train_view_resume (self);
+  else
+    studio_train_view_pause (self);
+}
+
 static void
 resume_checkpoint_activated (GtkWidget *widget, const char *name, GVariant *param)
 {
@@ -1072,12 +1085,13 @@ studio_train_view_class_init (StudioTrainViewClass *klass)
   gtk_widget_class_install_action (widget_class, "train.pause", NULL, pause_activated);
   gtk_widget_class_install_action (widget_class, "train.resume", NULL, resume_activated);
   gtk_widget_class_install_action (widget_class, "train.stop", NULL, stop_activated);
+  gtk_widget_class_install_action (widget_class, "train.pause-toggle", NULL, pause_toggle_activated);
   gtk_widget_class_install_action (widget_class, "train.resume-checkpoint", NULL,
                                    resume_checkpoint_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
                                        "train.start", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, GDK_CONTROL_MASK,
-                                       "train.pause", NULL);
+                                       "train.pause-toggle", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK,
                                        "train.stop", NULL);
 

@@ -430,6 +430,13 @@ test_standin_run (void)
   studio_train_view_resume (f.train);
   st.text = "Training";
   g_assert_true (gui_test_wait_until (state_is, &st, 5000));
+  /* Ctrl+Space's action toggles: it pauses a running run and resumes a paused one. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.train), "train.pause-toggle", NULL));
+  st.text = "Paused";
+  g_assert_true (gui_test_wait_until (state_is, &st, 5000));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.train), "train.pause-toggle", NULL));
+  st.text = "Training";
+  g_assert_true (gui_test_wait_until (state_is, &st, 5000));
 
   /* Stop asks whether to save a checkpoint, then ends the run; the config was left alone. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.train), "train.stop", NULL));
