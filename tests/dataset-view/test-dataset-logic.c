@@ -7,7 +7,9 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -386,6 +388,71 @@ load_sync (StudioThumbnailLoader *loader, const char *path, int size)
   return texture;
 }
 
+/* The nice value of each thread of this process (field 19 of /proc/self/task/TID/stat). */
+static GArray *
+thread_nice_values (void)
+{
+  GArray *values = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *tid;
+
+  g_assert_nonnull (dir);
+  while ((tid = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", tid, "stat", NULL);
+      g_autofree char *text = NULL;
+      g_auto (GStrv) fields = NULL;
+      const char *after_name;
+      int nice;
+
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        continue;   /* the thread ended meanwhile */
+      after_name = strrchr (text, ')');   /* the name may hold spaces */
+      g_assert_nonnull (after_name);
+      fields = g_strsplit (after_name + 2, " ", -1);
+      /* after "pid (name) ": state is field 3, so nice (field 19) is index 16 */
+      g_assert_cmpuint (g_strv_length (fields), >, 16);
+      nice = atoi (fields[16]);
+      g_array_append_val (values, nice);
+    }
+  return values;
+}
+
+/* Decoding threads run at a lower priority than the main thread, which stays as it was:
+ * a scroll must not wait for a decode. In a fresh process, so that no earlier test's
+ * loader threads are still around. */
+static void
+test_thumbnail_workers_yield (void)
+{
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  {
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *cache = g_build_filename (dir, "cache", NULL);
+  g_autofree char *image = g_build_filename (dir, "a.png", NULL);
+  g_autoptr (StudioThumbnailLoader) loader = studio_thumbnail_loader_new (cache, 2, 4);
+  g_autoptr (GArray) before = thread_nice_values ();
+  g_autoptr (GArray) after = NULL;
+  int main_nice = getpriority (PRIO_PROCESS, 0);
+  guint lowered = 0;
+
+  write_png (image, 64, 64, 0x336699ff);
+  for (guint i = 0; i < before->len; i++)
+    g_assert_cmpint (g_array_index (before, int, i), <=, main_nice);
+  g_object_unref (load_sync (loader, image, 32));
+  after = thread_nice_values ();
+  for (guint i = 0; i < after->len; i++)
+    if (g_array_index (after, int, i) > main_nice)
+      lowered++;
+  g_assert_cmpuint (lowered, >=, 1);
+  g_assert_cmpint (getpriority (PRIO_PROCESS, 0), ==, main_nice);
+  }
+}
+
 static void
 test_thumbnail_cache (void)
 {
@@ -663,6 +730,7 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset-view/import/cancel", test_import_cancel);
   g_test_add_func ("/dataset-view/import/missing-folder", test_import_missing_folder);
   g_test_add_func ("/dataset-view/thumbnails/cache", test_thumbnail_cache);
+  g_test_add_func ("/dataset-view/thumbnails/workers-yield", test_thumbnail_workers_yield);
   g_test_add_func ("/dataset-view/thumbnails/cancel", test_thumbnail_cancel);
   g_test_add_func ("/dataset-view/thumbnails/newest-first", test_thumbnail_newest_first);
   g_test_add_func ("/dataset-view/health/numbers", test_health);
