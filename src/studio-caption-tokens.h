@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 
 /* Content tokens CLIP keeps: 77 minus the start and end tokens. */
 #define STUDIO_CLIP_MAX_TOKENS 75
+/* Longer captions are estimated, not tokenized, while typing (see the caption editor). */
+#define STUDIO_CAPTION_EXACT_MAX_BYTES 4096
 
 /* Never below the real count for English captions: each punctuation mark and digit
  * is one token (as in CLIP's pre-split), a word is one token per 5 letters or part

@@ -174,6 +174,19 @@ test_exact_with_model_tokenizer (void)
   gui_test_settle (300);
   gui_test_save_screenshot (GTK_WIDGET (window), "caption-tokens-exact-warning.png");
 
+  /* A huge paste is estimated, not tokenized on every key, and still warned. */
+  {
+    g_autofree char *huge = repeat ("a cat sitting on", 300);
+    const char *tooltip;
+
+    g_assert_cmpuint (strlen (huge), >, STUDIO_CAPTION_EXACT_MAX_BYTES);
+    set_caption (editor, huge);
+    g_assert_nonnull (strstr (studio_caption_editor_get_count_text (editor), "≈"));
+    g_assert_true (gtk_widget_has_css_class (count_label (editor), "warning"));
+    tooltip = gtk_widget_get_tooltip_text (count_label (editor));
+    g_assert_nonnull (strstr (tooltip, "too long to count exactly"));
+  }
+
   /* The next image counts with the same tokenizer at once. */
   gtk_widget_activate_action (GTK_WIDGET (editor), "dataset.next-image", NULL);
   set_caption (editor, "a red cat");
