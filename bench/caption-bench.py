@@ -161,6 +161,7 @@ def caption_rule(phrases, cats, sims, max_tags=8, margin=0.03):
 def torch_side(a):
     t_start = time.perf_counter()
     import torch
+    import transformers
     from PIL import Image
     from transformers import CLIPImageProcessor, CLIPModel, CLIPTokenizer
     torch.set_num_threads(a.threads)
@@ -169,6 +170,7 @@ def torch_side(a):
     proc = CLIPImageProcessor.from_pretrained(a.model)
     tok = CLIPTokenizer.from_pretrained(a.model)
     load_s = time.perf_counter() - t0
+    c0 = time.process_time()
     phrases, cats = read_vocabulary(a.vocabulary)
     t0 = time.perf_counter()
     with torch.no_grad():
@@ -180,9 +182,10 @@ def torch_side(a):
         text = torch.cat(feats)
         text = text / text.norm(dim=-1, keepdim=True)
     vocab_s = time.perf_counter() - t0
+    vocab_cpu = time.process_time() - c0
     names = sorted(f for f in os.listdir(a.images) if f.endswith(".jpg"))
     captions, scores = {}, {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with torch.no_grad():
         for name in names:
             im = Image.open(os.path.join(a.images, name)).convert("RGB")
@@ -192,19 +195,32 @@ def torch_side(a):
             captions[name], _ = caption_rule(phrases, cats, sims)
             scores[name] = sims
     images_s = time.perf_counter() - t0
+    images_cpu = time.process_time() - c0
     json.dump({"load_s": load_s, "vocab_s": vocab_s, "images_s": images_s,
+               "vocab_cpu": vocab_cpu, "images_cpu": images_cpu,
+               "torch": torch.__version__, "transformers": transformers.__version__,
                "wall_s": time.perf_counter() - t_start, "captions": captions,
                "scores": scores}, open(a.result, "w"))
 
 
 # ---- the driver ----
 
+def proc_cpu(pid):
+    """CPU seconds (user + system, all threads) of a running process so far."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def run_child(cmd, env):
-    """Runs cmd; returns (wall s, peak RSS MB, CPU s, [(s since start, stdout line)])."""
+    """Runs cmd; returns (wall s, peak RSS MB, CPU s, [(s since start, CPU s so far, stdout
+    line)]): each line is stamped when it is read, with the child's CPU time then."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
-    lines = [(time.perf_counter() - t0, line) for line in p.stdout]
+    lines = [(time.perf_counter() - t0, proc_cpu(p.pid), line) for line in p.stdout]
     err = p.stderr.read()
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t0
@@ -225,17 +241,18 @@ def ours(a, model, images, cache, out_csv, env):
     if a.vocabulary:
         cmd += ["--vocabulary", a.vocabulary]
     wall, rss, cpu, lines = run_child(cmd, env)
-    ready, images_s, captions = None, None, {}
-    for t, line in lines:
+    ready, ready_cpu, images_s, images_cpu, captions = None, None, None, None, {}
+    for t, c, line in lines:
         ev = json.loads(line)
         if ev.get("event") == "progress":
             if ready is None:
-                ready = t
-            images_s = ev.get("elapsed_s")
+                ready, ready_cpu = t, c
+            images_s, images_cpu = ev.get("elapsed_s"), c - ready_cpu
         elif ev.get("event") == "result":
             captions[ev["data"]["filename"]] = ev["data"]["caption"]
     return {"load": load, "wall_s": wall, "rss": rss, "cpu_s": cpu, "ready_s": ready,
-            "images_s": images_s, "captions": captions}
+            "ready_cpu": ready_cpu, "images_s": images_s, "images_cpu": images_cpu,
+            "captions": captions}
 
 
 def main():
@@ -285,28 +302,30 @@ def main():
 
     n = a.images
     vocab_ours = cold["ready_s"] - warm["ready_s"]
+    vocab_cpu_ours = cold["ready_cpu"] - warm["ready_cpu"]
     rows = [
-        ("lora-engine caption, empty cache", cold["load"], vocab_ours, cold["images_s"],
-         cold["wall_s"], cold["cpu_s"], cold["rss"]),
-        ("lora-engine caption, cached", warm["load"], 0.0, warm["images_s"], warm["wall_s"],
-         warm["cpu_s"], warm["rss"]),
-        ("transformers (torch %s)" % __import__("torch").__version__, theirs_load,
-         th["vocab_s"], th["images_s"], wall, cpu, rss),
+        ("lora-engine caption, empty cache", cold["load"], vocab_ours, vocab_cpu_ours,
+         cold["images_s"], cold["images_cpu"], cold["wall_s"], cold["cpu_s"], cold["rss"]),
+        ("lora-engine caption, cached", warm["load"], 0.0, 0.0, warm["images_s"],
+         warm["images_cpu"], warm["wall_s"], warm["cpu_s"], warm["rss"]),
+        ("transformers %s, torch %s" % (th["transformers"], th["torch"]), theirs_load,
+         th["vocab_s"], th["vocab_cpu"], th["images_s"], th["images_cpu"], wall, cpu, rss),
     ]
     print(f"{n} JPEGs (half 1024x768, half 512x512), {a.threads} threads, "
           f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}, work folder {work}")
     print(f"ours: start to first image {cold['ready_s']:.2f} s (empty cache), "
-          f"{warm['ready_s']:.2f} s (cached); transformers: load {th['load_s']:.2f} s, "
-          f"vocabulary {th['vocab_s']:.2f} s")
-    print("| implementation | load avg (1/5/15 min) | vocabulary embedding s | images/s "
-          "(excl. vocabulary) | images/s (incl. vocabulary) | wall s | CPU s | peak RSS MB |")
+          f"{warm['ready_s']:.2f} s (cached); transformers: load {th['load_s']:.2f} s")
+    print("| implementation | load avg (1/5/15 min) | vocabulary embedding s (CPU s) | "
+          "images/s (excl. vocabulary) | images/s (incl. vocabulary) | CPU ms per image | "
+          "process wall s (CPU s) | peak RSS MB |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, load, v, im, w, c, r in rows:
-        print(f"| {name} | {load} | {v:.2f} | {n / im:.2f} | {n / (v + im):.2f} | {w:.1f} | "
-              f"{c:.1f} | {r:.0f} |")
-    print(f"speed-up images/s (ours cached / transformers): "
-          f"{th['images_s'] / warm['images_s']:.2f}x; vocabulary embedding (transformers / "
-          f"ours): {th['vocab_s'] / vocab_ours:.2f}x")
+    for name, load, v, vc, im, ic, w, c, r in rows:
+        print(f"| {name} | {load} | {v:.2f} ({vc:.2f}) | {n / im:.2f} | {n / (v + im):.2f} | "
+              f"{1e3 * ic / n:.0f} | {w:.1f} ({c:.1f}) | {r:.0f} |")
+    print(f"ours (cached) / transformers: images/s {th['images_s'] / warm['images_s']:.2f}x, "
+          f"CPU per image {th['images_cpu'] / warm['images_cpu']:.2f}x; vocabulary embedding "
+          f"transformers / ours: {th['vocab_s'] / vocab_ours:.2f}x wall, "
+          f"{th['vocab_cpu'] / vocab_cpu_ours:.2f}x CPU")
 
     # agreement: full captions, and the best phrase of each pick-one category
     phrases, cats = read_vocabulary(a.vocabulary)

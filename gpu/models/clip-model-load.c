@@ -4,9 +4,12 @@
  * shapes before a byte is copied; errors name the tensor and the file. */
 #include "clip-model.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "safetensors.h"
 
@@ -102,6 +105,21 @@ want_layer (loader *L, const char *tower, int i, const clip_tower_config *t, sd_
   want_module (L, fc2, p, "mlp.fc2", C, F);
 }
 
+/* Drops the mapped file's pages of a tensor that was just copied from the resident set.
+ * Without it the whole file stayed resident next to its copy until the end of loading:
+ * peak RSS of ViT-B/32 in F32 was 1172 MB where 658 MB stay (bench/caption-bench.py).
+ * The mapping is read-only and private, so a page touched again (a neighbour tensor's
+ * first bytes) is read back from the file. */
+static void
+release_source (const st_tensor *s)
+{
+  long page = sysconf (_SC_PAGESIZE);
+  if (page <= 0 || s->nbytes == 0)
+    return;
+  uintptr_t a = (uintptr_t) s->data, start = a - a % (uintptr_t) page;
+  madvise ((void *) start, (size_t) (a + s->nbytes - start), MADV_DONTNEED);
+}
+
 /* Copies every declared tensor from the file, converting dtypes where they differ. */
 static bool
 upload_all (clip_model *m, const st_set *set, le_error *err)
@@ -118,6 +136,7 @@ upload_all (clip_model *m, const st_set *set, le_error *err)
           || (t->dtype == LE_BF16 && s->dtype == ST_BF16))
         {
           ok = param_store_upload (m->base, t, s->data, bytes, err);
+          release_source (s);
           continue;
         }
       if (bytes > cap)
@@ -138,6 +157,7 @@ upload_all (clip_model *m, const st_set *set, le_error *err)
       else
         ok = st_to_bf16 (s, buf, (uint64_t) t->numel, err);
       ok = ok && param_store_upload (m->base, t, buf, bytes, err);
+      release_source (s);
     }
   free (buf);
   return ok;
