@@ -626,7 +626,7 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   time_t now = time (NULL);
   snprintf (r->started_at, sizeof r->started_at, "%lld", (long long) now);
   const char *code = "device";
-  r->be = pick_backend (o->device, hooks, &e);
+  r->be = o->backend != NULL ? o->backend : pick_backend (o->device, hooks, &e);
   if (r->be == NULL)
     goto bad;
   code = "model";

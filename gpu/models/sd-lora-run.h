@@ -70,6 +70,9 @@ typedef struct {
                                   * negative: train.learning_rate */
   bool gradient_checkpointing;
   const char *device;            /* "auto", "cpu", "cuda"; NULL = auto */
+  /* Tests: run on this backend (initialised) instead of the one DEVICE picks, e.g. the
+   * CUDA kernels under the CPU emulator. NULL in the program. */
+  const backend *backend;
   const char *mixed_precision;   /* "no", "fp16", "bf16" (GPU only; the CPU runs F32) */
 
   const sd_sample_prompt *sample_prompts;

@@ -3,7 +3,8 @@
 # workstation). It builds the engine with CUDA in a fresh folder, runs the CUDA tests (the
 # backend against the CPU reference, flash attention against a double-precision one,
 # LoRA training on CUDA against the CPU: the LLaMA step, whole text runs with mixed
-# precision no/bf16/fp16, resume, loss scaling, the SD UNet step) and the core tests, runs
+# precision no/bf16/fp16, resume, loss scaling, the SD UNet step; whole SD 1.5 LoRA runs
+# with f32/bf16/fp16, gradient checkpointing, samples and resume) and the core tests, runs
 # the GPU benchmarks (flash attention; LoRA training tokens/s of a ~1B LLaMA against
 # transformers + PEFT when PyTorch is there), and prints a Markdown summary, also written
 # to $OUT/device-check.md when OUT is set. It never stops at a failure and never hangs:
@@ -94,6 +95,7 @@ full_build () {
   run_test cuda-ops 240 "$b/tests/gpu/test-cuda-ops"
   run_test flash-attn 240 "$b/tests/gpu/test-flash-attn"
   run_test cuda-train 300 "$b/tests/gpu/test-cuda-train" "$b/gpu/cli/lora-engine"
+  run_test cuda-sd-run 240 "$b/tests/gpu/test-cuda-sd-run"
   log "meson test --suite core"
   timeout 300 meson test -C "$b" --suite core --no-rebuild --print-errorlogs \
     > "$build/core-suite.log" 2>&1
@@ -165,6 +167,7 @@ engine_build () {
   build_one test-flash-attn tests/gpu/test-flash-attn.c
   build_one gpu-attention bench/gpu-attention.c
   build_one test-cuda-train tests/gpu/test-cuda-train.c
+  build_one test-cuda-sd-run tests/gpu/test-cuda-sd-run.c
   build_one llama-gpu-bench bench/llama-gpu-bench.c
   for t in tests/core/test-core-*.c; do
     case "$t" in *test-core-torch.c) continue ;; esac   # needs the PyTorch venv
@@ -175,6 +178,7 @@ engine_build () {
   run_test flash-attn 240 "$bin/test-flash-attn"
   # no lora-engine here (it needs GLib): the CLI --device check inside is left out
   run_test cuda-train 300 "$bin/test-cuda-train"
+  run_test cuda-sd-run 240 "$bin/test-cuda-sd-run"
   for t in "$bin"/test-core-*; do
     [ -x "$t" ] && run_test "$(basename "$t" | sed 's/^test-//')" 200 "$t"
   done
