@@ -42,6 +42,13 @@ def write_model(path):
     return sum(p.numel() for p in model.parameters())
 
 
+def peer_versions():
+    """What the PyTorch side really ran: the venv's torch may not be the one we expect."""
+    import peft, torch, transformers
+    return (f"torch {torch.__version__} ({os.path.dirname(torch.__file__)}), "
+            f"transformers {transformers.__version__}, peft {peft.__version__}")
+
+
 def torch_worker(a):
     import torch
     from peft import LoraConfig, get_peft_model
@@ -72,6 +79,7 @@ def torch_worker(a):
                       "min_ms": 1e3 * timed[0],
                       "cpu_ms": 1e3 * statistics.median(cpu[a.warmup:]),
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "versions": peer_versions(),
                       "losses": losses}))
 
 
@@ -110,6 +118,7 @@ def main():
             env=env, check=True, capture_output=True, text=True).stdout)
 
     print(f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}; load average before: {load0}")
+    print(f"peer: {theirs['versions']}")
     print(f"model: {n_params / 1e6:.1f}M parameters, LoRA rank {a.rank} on q,k,v,o "
           f"({ours['lora_params']} trainable); batch {a.batch} x {a.seq} tokens; "
           f"{a.threads} threads; gradient checkpointing {'on' if a.checkpointing else 'off'}; "

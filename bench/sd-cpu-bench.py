@@ -22,6 +22,13 @@ import tempfile
 import time
 
 
+def peer_versions():
+    """What the PyTorch side really ran: the venv's torch may not be the one we expect."""
+    import diffusers, torch
+    return (f"torch {torch.__version__} ({os.path.dirname(torch.__file__)}), "
+            f"diffusers {diffusers.__version__}")
+
+
 def torch_side(args, model, inputs):
     import torch
     from diffusers import UNet2DConditionModel
@@ -70,6 +77,7 @@ def torch_side(args, model, inputs):
                       "min_ms": 1e3 * timed[0],
                       "images_per_s": args.batch / timed[len(timed) // 2],
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "versions": peer_versions(),
                       "lora_params": sum(p.numel() for p in params), "losses": losses}))
 
 
@@ -115,6 +123,7 @@ def main():
          "--steps", str(args.steps), "--warmup", str(args.warmup), "--rank", str(args.rank),
          "--threads", str(args.threads)],
         check=True, capture_output=True, text=True, env=env).stdout.splitlines()[-1])
+    print(f"peer: {theirs['versions']}")
     print(f"sd15-tiny UNet LoRA step, batch {args.batch} at {args.res}x{args.res} "
           f"(latent {hw}x{hw}), rank {args.rank}, {args.threads} threads, F32")
     print("| implementation | median ms/step | min ms | images/s | peak RSS MB | first loss |")

@@ -27,13 +27,22 @@ fi
 if [ "$mode" = test ]; then
   venv=$here/tests/.venv
   req=$here/build-aux/requirements-test.txt
+  nodeps=$here/build-aux/requirements-test-nodeps.txt
   stamp=$venv/.requirements
-  if [ ! -x "$venv/bin/python3" ] || ! cmp -s "$req" "$stamp"; then
+  if [ ! -x "$venv/bin/python3" ] || ! cat "$req" "$nodeps" | cmp -s - "$stamp"; then
     echo "Creating the Python reference venv in $venv"
     rm -rf "$venv"
     /usr/bin/python3 -m venv --system-site-packages "$venv"
     "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
-    cp "$req" "$stamp"
+    # Debian's torch calls itself 1.13.0a0, a pre-release that pip does not count as
+    # ">=1.13.0": with its dependencies, peft would pull torch 2.x and 2 GB of CUDA wheels
+    # from PyPI over the torch the tests must be judged by. Its other needs come above.
+    "$venv/bin/pip" install -q --disable-pip-version-check --no-deps -r "$nodeps"
+    if ! "$venv/bin/python3" -c 'import sys, torch; sys.exit(not torch.__file__.startswith("/usr/lib/python3/"))'; then
+      echo "setup: the venv's torch is not Debian's python3-torch; see build-aux/requirements-test.txt" >&2
+      exit 1
+    fi
+    cat "$req" "$nodeps" > "$stamp"
   fi
 fi
 
