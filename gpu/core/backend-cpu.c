@@ -191,14 +191,33 @@ static void
 cpu_bias_add (float *out, const float *x, const float *b, int64_t outer, int64_t c,
               int64_t inner, int64_t b_outer)
 {
-#pragma omp parallel for schedule(static)
-  for (int64_t oc = 0; oc < outer * c; oc++)
+  if (inner == 1)
     {
-      int64_t o = oc / c, ch = oc % c;
-      float bv = b[(o % b_outer) * c + ch];
-      for (int64_t i = 0; i < inner; i++)
-        out[oc * inner + i] = x[oc * inner + i] + bv;
+      /* A linear layer's bias (the common case): a row of C per output row, which the
+       * compiler vectorises; no division or modulo per element (they were 10-15% of a
+       * CLIP forward pass). */
+#pragma omp parallel for schedule(static)
+      for (int64_t o = 0; o < outer; o++)
+        {
+          const float *bias = b + (o % b_outer) * c;
+          const float *xo = x + o * c;
+          float *yo = out + o * c;
+          for (int64_t ch = 0; ch < c; ch++)
+            yo[ch] = xo[ch] + bias[ch];
+        }
+      return;
     }
+  /* Per-channel bias over INNER positions (convolutions): rows of INNER. */
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t ch = 0; ch < c; ch++)
+      {
+        float bv = b[(o % b_outer) * c + ch];
+        const float *xr = x + (o * c + ch) * inner;
+        float *yr = out + (o * c + ch) * inner;
+        for (int64_t i = 0; i < inner; i++)
+          yr[i] = xr[i] + bv;
+      }
 }
 
 static void

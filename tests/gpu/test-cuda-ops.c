@@ -113,6 +113,11 @@ test_layout (void)
   gt_check ("bias add backward (shared)", db, c, TOL_RED);
   BOTH be->bias_add_backward (F (db), F (x), outer, c, inner, outer);
   gt_check ("bias add backward (per batch)", db, outer * c, TOL_RED);
+  /* INNER 1 is a linear layer's bias, a path of its own on the CPU */
+  BOTH be->bias_add (F (out), F (x), F (b1), outer * inner, c, 1, 1);
+  gt_check ("bias add (rows, shared bias)", out, n, TOL);
+  BOTH be->bias_add (F (out), F (x), F (b3), outer * inner, c, 1, outer);
+  gt_check ("bias add (rows, per-batch bias)", out, n, TOL);
 
   int64_t shape[4] = { 2, 5, 7, 9 };
   int perms[3][4] = { { 0, 2, 1, 3 }, { 3, 1, 0, 2 }, { 0, 1, 3, 2 } };
