@@ -15,7 +15,7 @@ In one run, on one folder of generated JPEGs and one CLIPModel folder:
   5. prints a table (vocabulary embedding s, images/s without and with it, peak RSS) and
      whether both sides wrote the same captions.
 Every child process gets the same thread count (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
-torch.set_num_threads) and OMP_WAIT_POLICY=passive; its peak RSS is its own (wait4).
+torch.set_num_threads) and GOMP_SPINCOUNT=10000 as the engine uses; its peak RSS is its own (wait4).
 
 Our vocabulary time is not printed by the engine: it is the time from the start of the
 process to its first progress event (sent right after the text embeddings are ready) in the
@@ -284,7 +284,9 @@ def main():
     images = os.path.join(work, f"images-{a.images}")
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads),
                MKL_NUM_THREADS=str(a.threads))
-    env.setdefault("OMP_WAIT_POLICY", "passive")
+    # the engine's own default (gpu/core/omp-policy.h), given to both sides
+    if "OMP_WAIT_POLICY" not in env:
+        env.setdefault("GOMP_SPINCOUNT", "10000")
     me = [sys.executable, os.path.abspath(__file__)]
     if not os.path.exists(os.path.join(model, "model.safetensors")):
         subprocess.run(me + ["--worker", "write-model", "--model", model], env=env, check=True)
@@ -316,7 +318,7 @@ def main():
          th["vocab_s"], th["vocab_cpu"], th["images_s"], th["images_cpu"], wall, cpu, rss),
     ]
     print(f"{n} JPEGs (half 1024x768, half 512x512), {a.threads} threads, "
-          f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}, work folder {work}")
+          f"OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY', '-')} GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}, work folder {work}")
     print(f"ours: start to first image {cold['ready_s']:.2f} s (empty cache), "
           f"{warm['ready_s']:.2f} s (cached); transformers: load {th['load_s']:.2f} s")
     print("| implementation | load avg (1/5/15 min) | vocabulary embedding s (CPU s) | "

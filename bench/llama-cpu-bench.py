@@ -8,8 +8,8 @@ so that its peak memory (ru_maxrss) is its own.
 
 Model: hidden 512, 8 layers, 8 heads, intermediate 1376, vocab 8000 (F32, random weights
 from seed 0), LoRA rank 8 / alpha 16 on q,k,v,o_proj; batch 4, sequence 256; AdamW lr 1e-4.
-OMP_WAIT_POLICY (passive unless set) goes to both: on a shared, loaded machine libgomp's
-spinning threads otherwise burn the cores they wait for (we measured 10x slower steps).
+Unless OMP_WAIT_POLICY is set, both get GOMP_SPINCOUNT=10000, the engine's own default
+(gpu/core/omp-policy.h): libgomp's long default spin burns a loaded machine's cores.
 Prints a table and the first losses of both (they must agree: same weights, same batch)."""
 import argparse
 import json
@@ -107,7 +107,9 @@ def main():
         common = [str(a.batch), str(a.seq), str(a.steps), str(a.warmup), str(a.rank),
                   str(a.checkpointing)]
         env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
-        env.setdefault("OMP_WAIT_POLICY", "passive")
+        # the engine's own default (gpu/core/omp-policy.h), given to both sides
+        if "OMP_WAIT_POLICY" not in env:
+            env.setdefault("GOMP_SPINCOUNT", "10000")
         ours = json.loads(subprocess.run([a.bench, tmp] + common, env=env, check=True,
                                          capture_output=True, text=True).stdout)
         theirs = json.loads(subprocess.run(
@@ -117,7 +119,7 @@ def main():
              "--checkpointing", str(a.checkpointing)],
             env=env, check=True, capture_output=True, text=True).stdout)
 
-    print(f"OMP_WAIT_POLICY={env['OMP_WAIT_POLICY']}; load average before: {load0}")
+    print(f"OMP_WAIT_POLICY={env.get('OMP_WAIT_POLICY', '-')} GOMP_SPINCOUNT={env.get('GOMP_SPINCOUNT', '-')}; load average before: {load0}")
     print(f"peer: {theirs['versions']}")
     print(f"model: {n_params / 1e6:.1f}M parameters, LoRA rank {a.rank} on q,k,v,o "
           f"({ours['lora_params']} trainable); batch {a.batch} x {a.seq} tokens; "

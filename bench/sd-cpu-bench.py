@@ -112,7 +112,9 @@ def main():
                "context": torch.randn(args.batch, 77, cfg["cross_attention_dim"], generator=g),
                "timesteps": torch.randint(0, 1000, (args.batch,), generator=g).float()}, inputs)
     env = dict(os.environ)
-    env.setdefault("OMP_WAIT_POLICY", "passive")
+    # the engine's own default (gpu/core/omp-policy.h), given to both sides
+    if "OMP_WAIT_POLICY" not in env:
+        env.setdefault("GOMP_SPINCOUNT", "10000")
     env["OMP_NUM_THREADS"] = str(args.threads)
     ours = json.loads(subprocess.run(
         [args.bench, model, inputs, str(args.batch), str(args.res), str(args.steps),
