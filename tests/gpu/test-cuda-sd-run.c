@@ -29,6 +29,7 @@
 #include "sd-fixture.h"
 #include "sd-lora-run.h"
 #include "trainer.h"
+#include "run-metrics.h"
 
 #ifdef GT_EMULATED
 extern const backend backend_cuda;            /* the emulator's, see meson.build */
@@ -160,31 +161,6 @@ rel_l2 (const float *a, const float *b, int64_t n)
       s += (double) a[i] * a[i];
     }
   return s > 0 ? sqrt (d / s) : sqrt (d);
-}
-
-/* Losses of OUT/metrics.jsonl by step (1-based) into LOSSES; returns the last step. */
-static int
-read_losses (const char *out, double *losses, int max)
-{
-  char path[512], line[1024];
-  snprintf (path, sizeof path, "%s/metrics.jsonl", out);
-  FILE *f = fopen (path, "r");
-  int n = 0;
-  while (f != NULL && fgets (line, sizeof line, f) != NULL)
-    {
-      const char *s = strstr (line, "\"step\":"), *l = strstr (line, "\"loss\":");
-      if (s == NULL || l == NULL)
-        continue;
-      int step = atoi (s + 7);
-      if (step >= 1 && step <= max)
-        {
-          losses[step - 1] = strtod (l + 7, NULL);
-          n = step > n ? step : n;
-        }
-    }
-  if (f != NULL)
-    fclose (f);
-  return n;
 }
 
 /* The LoRA weights of two output files (lora_down/lora_up only: alpha is a constant):

@@ -42,6 +42,7 @@
 #include "sd15.h"
 #include "text-lora-run.h"
 #include "trainer.h"
+#include "run-metrics.h"
 
 #ifdef GT_EMULATED
 extern const backend backend_cuda;            /* the emulator's, see meson.build */
@@ -365,31 +366,6 @@ hooks_for (run_log *l)
   return (le_run_hooks) { .user = l, .progress = h_progress, .sample = h_sample,
                           .checkpoint = h_checkpoint, .log = h_log, .error = h_error,
                           .keep_going = h_true, .save_on_stop = h_false };
-}
-
-/* Losses of OUT/metrics.jsonl by step (1-based) into LOSSES; returns the count. */
-static int
-read_losses (const char *out, double *losses, int max)
-{
-  char path[512], line[1024];
-  snprintf (path, sizeof path, "%s/metrics.jsonl", out);
-  FILE *f = fopen (path, "r");
-  int n = 0;
-  while (f != NULL && fgets (line, sizeof line, f) != NULL)
-    {
-      const char *s = strstr (line, "\"step\":"), *l = strstr (line, "\"loss\":");
-      if (s == NULL || l == NULL)
-        continue;
-      int step = atoi (s + 7);
-      if (step >= 1 && step <= max)
-        {
-          losses[step - 1] = strtod (l + 7, NULL);
-          n = step > n ? step : n;
-        }
-    }
-  if (f != NULL)
-    fclose (f);
-  return n;
 }
 
 /* Every tensor of two safetensors files: same names; returns the worst relative L2 error
