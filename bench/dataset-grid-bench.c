@@ -261,6 +261,33 @@ print_memory (void)
     }
 }
 
+/* Drawing alone, as the cairo renderer does it in a frame: main-thread CPU per
+ * offscreen render of WIDGET's last screen, without the compositor or the scheduler in
+ * the number, so that a change to how cells draw can be compared on a busy machine,
+ * and the grid's share of a whole-window frame seen. */
+static void
+print_render_cost (const char *what, GtkWidget *widget)
+{
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  g_autoptr (GskRenderer) renderer = gsk_cairo_renderer_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GError) error = NULL;
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  const int n_renders = 100;
+  gint64 start;
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), gtk_widget_get_width (widget),
+                          gtk_widget_get_height (widget));
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (node == NULL || !gsk_renderer_realize (renderer, NULL, &error))
+    return;
+  start = thread_cpu_us ();
+  for (int i = 0; i < n_renders; i++)
+    g_object_unref (gsk_renderer_render_texture (renderer, node, NULL));
+  printf ("%s_render_cpu_ms=%.2f\n", what, (thread_cpu_us () - start) / 1e3 / n_renders);
+  gsk_renderer_unrealize (renderer);
+}
+
 static int
 run (const char *dir)
 {
@@ -351,6 +378,8 @@ run (const char *dir)
   printf ("last_screen_ms=%.0f\n", (g_get_monotonic_time () - start) / 1e3);
   print_cells (grid);
   print_memory ();
+  print_render_cost ("grid", grid);
+  print_render_cost ("window", window);
   gtk_window_destroy (GTK_WINDOW (window));
   return 0;
 }

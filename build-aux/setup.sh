@@ -2,6 +2,7 @@
 # Sets up a Debian 12 machine for LoRA Studio and builds it.
 #   build-aux/setup.sh build   apt packages for building and running, then build
 #   build-aux/setup.sh test    also the test packages and the Python reference venv
+#   build-aux/setup.sh bench   also what the benchmarks alone need (bench/README.md)
 # Idempotent and quick when nothing changed: apt is skipped when every package is
 # installed, the venv when its requirements file has not changed.
 set -euo pipefail
@@ -12,7 +13,7 @@ builddir=${BUILDDIR:-$here/_build}
 sudo_cmd=()
 [ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
 
-wanted=$(awk -v m="$mode" '!/^#/ && NF==2 && ($1=="build" || m=="test") {print $2}' \
+wanted=$(awk -v m="$mode" '!/^#/ && NF==2 && ($1=="build" || ($1=="test" && m!="build") || ($1=="bench" && m=="bench")) {print $2}' \
   "$here/build-aux/apt-packages.txt")
 missing=()
 for p in $wanted; do
@@ -24,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if [ "$mode" = test ]; then
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
   venv=$here/tests/.venv
   req=$here/build-aux/requirements-test.txt
   nodeps=$here/build-aux/requirements-test-nodeps.txt
