@@ -140,47 +140,47 @@ test_unicode_captions (void)
   assert_row (rows, 2, "é.png", "café crème", 3);
 }
 
+/* Bad CSV, grouped by what is wrong: each case's error code and the line its message
+ * names. LEN 0: up to the text's NUL (a case with a NUL inside gives its length). */
+typedef struct {
+  const char *text;
+  gsize len;
+  StudioCsvError code;
+  guint line;
+} ParseErrorCase;
+
+static const ParseErrorCase stray_quote[] = {
+  { "a.png,fine\nb.png,also fine\nc.png,a 5\" figure\nd.png,x\n", 0, STUDIO_CSV_ERROR_SYNTAX, 3 },
+  { "filename,prompt\nbad\"name.png,x\n", 0, STUDIO_CSV_ERROR_SYNTAX, 2 },
+  { "a.png,\"quoted\" tail\n", 0, STUDIO_CSV_ERROR_SYNTAX, 1 },
+  { 0 },
+};
+
+/* an unterminated quote names the line it starts on */
+static const ParseErrorCase unterminated_quote[] = {
+  { "a.png,ok\nb.png,\"never closed\nc.png,x\nd.png,y\n", 0, STUDIO_CSV_ERROR_SYNTAX, 2 },
+  { 0 },
+};
+
+static const char with_nul[] = "a.png,ok\nb.png,x\nc.png,y\0z\n";
+static const ParseErrorCase invalid_utf8[] = {
+  { "a.png,ok\nb.png,caf\xe9\n", 0, STUDIO_CSV_ERROR_ENCODING, 2 },   /* Latin-1 */
+  { with_nul, sizeof with_nul - 1, STUDIO_CSV_ERROR_ENCODING, 3 },
+  { 0 },
+};
+
+static const ParseErrorCase field_count[] = {
+  { "a.png,ok\nb.png,a cat, sitting\n", 0, STUDIO_CSV_ERROR_FIELDS, 2 },   /* three */
+  { "a.png,ok\n\nb.png\n", 0, STUDIO_CSV_ERROR_FIELDS, 3 },                /* one */
+  { ",caption\n", 0, STUDIO_CSV_ERROR_FIELDS, 1 },                         /* no name */
+  { 0 },
+};
+
 static void
-test_stray_quote_is_error_with_line (void)
+test_parse_errors (gconstpointer data)
 {
-  const char *text = "a.png,fine\nb.png,also fine\nc.png,a 5\" figure\nd.png,x\n";
-  assert_parse_error (text, strlen (text), STUDIO_CSV_ERROR_SYNTAX, 3);
-
-  const char *in_name = "filename,prompt\nbad\"name.png,x\n";
-  assert_parse_error (in_name, strlen (in_name), STUDIO_CSV_ERROR_SYNTAX, 2);
-
-  const char *after_close = "a.png,\"quoted\" tail\n";
-  assert_parse_error (after_close, strlen (after_close), STUDIO_CSV_ERROR_SYNTAX, 1);
-}
-
-static void
-test_unterminated_quote_names_its_start (void)
-{
-  const char *text = "a.png,ok\nb.png,\"never closed\nc.png,x\nd.png,y\n";
-  assert_parse_error (text, strlen (text), STUDIO_CSV_ERROR_SYNTAX, 2);
-}
-
-static void
-test_invalid_utf8_is_error_with_line (void)
-{
-  const char *latin1 = "a.png,ok\nb.png,caf\xe9\n";
-  assert_parse_error (latin1, strlen (latin1), STUDIO_CSV_ERROR_ENCODING, 2);
-
-  const char with_nul[] = "a.png,ok\nb.png,x\nc.png,y\0z\n";
-  assert_parse_error (with_nul, sizeof with_nul - 1, STUDIO_CSV_ERROR_ENCODING, 3);
-}
-
-static void
-test_field_count_errors (void)
-{
-  const char *three = "a.png,ok\nb.png,a cat, sitting\n";
-  assert_parse_error (three, strlen (three), STUDIO_CSV_ERROR_FIELDS, 2);
-
-  const char *one = "a.png,ok\n\nb.png\n";
-  assert_parse_error (one, strlen (one), STUDIO_CSV_ERROR_FIELDS, 3);
-
-  const char *no_name = ",caption\n";
-  assert_parse_error (no_name, strlen (no_name), STUDIO_CSV_ERROR_FIELDS, 1);
+  for (const ParseErrorCase *c = data; c->text != NULL; c++)
+    assert_parse_error (c->text, c->len ? c->len : strlen (c->text), c->code, c->line);
 }
 
 static void
@@ -276,10 +276,10 @@ main (int argc, char *argv[])
   g_test_add_func ("/csv/bom-crlf-no-final-newline", test_bom_crlf_no_final_newline);
   g_test_add_func ("/csv/blank-lines-skipped", test_blank_lines_skipped);
   g_test_add_func ("/csv/unicode-captions", test_unicode_captions);
-  g_test_add_func ("/csv/stray-quote-error-line", test_stray_quote_is_error_with_line);
-  g_test_add_func ("/csv/unterminated-quote", test_unterminated_quote_names_its_start);
-  g_test_add_func ("/csv/invalid-utf8-error-line", test_invalid_utf8_is_error_with_line);
-  g_test_add_func ("/csv/field-count-errors", test_field_count_errors);
+  g_test_add_data_func ("/csv/stray-quote-error-line", stray_quote, test_parse_errors);
+  g_test_add_data_func ("/csv/unterminated-quote", unterminated_quote, test_parse_errors);
+  g_test_add_data_func ("/csv/invalid-utf8-error-line", invalid_utf8, test_parse_errors);
+  g_test_add_data_func ("/csv/field-count-errors", field_count, test_parse_errors);
   g_test_add_func ("/csv/writer-quotes-only-when-needed", test_writer_quotes_only_when_needed);
   g_test_add_func ("/csv/writer-round-trip", test_writer_round_trip);
   g_test_add_func ("/csv/load-missing-file", test_load_missing_file);

@@ -8,79 +8,9 @@
 
 #include "studio-csv.h"
 #include "studio-dataset.h"
+#include "test-files.h"
 
 /* Fixtures */
-
-static char *
-make_tmpdir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("dataset-XXXXXX", &error);
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d && (name = g_dir_read_name (d)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
-}
-
-/* Writes a W x H image of FORMAT ("png", "jpeg", "bmp", "webp") with a gradient, so
- * that JPEG has real entropy-coded data. FALSE when gdk-pixbuf cannot write FORMAT. */
-static gboolean
-write_image (const char *dir, const char *name, const char *format, int w, int h)
-{
-  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, w, h);
-  guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
-  int stride = gdk_pixbuf_get_rowstride (pixbuf);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr (GError) error = NULL;
-
-  for (int y = 0; y < h; y++)
-    for (int x = 0; x < w; x++)
-      {
-        guchar *p = pixels + y * stride + x * 3;
-        p[0] = (guchar) (x * 255 / MAX (w - 1, 1));
-        p[1] = (guchar) (y * 255 / MAX (h - 1, 1));
-        p[2] = (guchar) ((x * y) & 0xff);
-      }
-  if (!gdk_pixbuf_save (pixbuf, path, format, &error, NULL))
-    {
-      g_assert_true (g_str_equal (format, "webp"));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static void
-write_text (const char *dir, const char *name, const char *text, gssize len)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autoptr (GError) error = NULL;
-  g_assert_true (g_file_set_contents (path, text, len, &error));
-}
-
-static char *
-read_text (const char *dir, const char *name)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-  char *text = NULL;
-  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
-  return text;
-}
 
 /* Keeps the first HALF of a file (a copy interrupted half-way). */
 static void
@@ -261,19 +191,19 @@ test_header_sizes (void)
   guint8 app2[6002] = { 0xFF, 0xE2, 6000 >> 8, 6000 & 0xff };
   const guint8 fill[] = { 0xFF, 0xFF, 0xFF };
 
-  write_image (dir, "wide.png", "png", 123, 45);
-  write_image (dir, "wide.jpg", "jpeg", 300, 200);
-  write_image (dir, "tall.jpg", "jpeg", 17, 301);
-  write_image (dir, "big-app.jpg", "jpeg", 64, 48);
+  static const struct { const char *name, *format; int w, h; } images[] = {
+    { "wide.png", "png", 123, 45 }, { "wide.jpg", "jpeg", 300, 200 },
+    { "tall.jpg", "jpeg", 17, 301 }, { "big-app.jpg", "jpeg", 64, 48 },
+    { "fill.jpg", "jpeg", 40, 30 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (images); i++)
+    write_image (dir, images[i].name, images[i].format, images[i].w, images[i].h);
   insert_after_soi (dir, "big-app.jpg", app2, sizeof app2);
-  write_image (dir, "fill.jpg", "jpeg", 40, 30);
   insert_after_soi (dir, "fill.jpg", fill, sizeof fill);
 
-  assert_probed_size (dir, "wide.png", 123, 45);
-  assert_probed_size (dir, "wide.jpg", 300, 200);
-  assert_probed_size (dir, "tall.jpg", 17, 301);
-  assert_probed_size (dir, "big-app.jpg", 64, 48);
-  assert_probed_size (dir, "fill.jpg", 40, 30);
+  for (gsize i = 0; i < G_N_ELEMENTS (images); i++)
+    assert_probed_size (dir, images[i].name, images[i].w, images[i].h);
   rm_rf (dir);
 }
 
@@ -459,9 +389,7 @@ static void
 test_sidecar_captions_and_reports (void)
 {
   g_autofree char *dir = make_tmpdir ();
-  write_image (dir, "a.png", "png", 8, 8);
-  write_image (dir, "b.jpg", "jpeg", 8, 8);
-  write_image (dir, "c.png", "png", 8, 8);
+  write_images (dir, "a.png", "b.jpg", "c.png", NULL);
   write_text (dir, "a.txt", "\xEF\xBB\xBF" "a cat, sitting\r\n", -1);   /* BOM and line end dropped */
   write_text (dir, "c.txt", "   \n", -1);                                 /* blank: no caption */
   write_text (dir, "ghost.txt", "an image that is gone", -1);
@@ -493,9 +421,7 @@ static void
 test_csv_captions_and_reports (void)
 {
   g_autofree char *dir = make_tmpdir ();
-  write_image (dir, "a.png", "png", 8, 8);
-  write_image (dir, "b.jpg", "jpeg", 8, 8);
-  write_image (dir, "c.png", "png", 8, 8);
+  write_images (dir, "a.png", "b.jpg", "c.png", NULL);
   write_text (dir, "c.txt", "sidecars are ignored when the store is the CSV", -1);
   write_text (dir, "metadata.csv",
               "filename,prompt\r\n"
@@ -534,7 +460,7 @@ test_csv_errors_and_absence (void)
 {
   g_autofree char *dir = make_tmpdir ();
   g_autoptr (GError) error = NULL;
-  write_image (dir, "a.png", "png", 8, 8);
+  write_images (dir, "a.png", NULL);
 
   /* No CSV yet: loads, says so, and every image lacks a caption. */
   g_autoptr (StudioDataset) ds = load_ok (dir, STUDIO_CAPTION_STORE_CSV, NULL, 0);
@@ -565,9 +491,7 @@ static void
 test_save_sidecars (void)
 {
   g_autofree char *dir = make_tmpdir ();
-  write_image (dir, "a.png", "png", 8, 8);
-  write_image (dir, "b.png", "png", 8, 8);
-  write_image (dir, "c.png", "png", 8, 8);
+  write_images (dir, "a.png", "b.png", "c.png", NULL);
   write_text (dir, "b.txt", "untouched\n", -1);
   write_text (dir, "c.txt", "caf\xe9 latin-1\n", -1);
 
@@ -610,8 +534,7 @@ static void
 test_save_csv_keeps_orphan_rows (void)
 {
   g_autofree char *dir = make_tmpdir ();
-  write_image (dir, "a.png", "png", 8, 8);
-  write_image (dir, "b.png", "png", 8, 8);
+  write_images (dir, "a.png", "b.png", NULL);
   write_text (dir, "metadata.csv", "./a.png,old\ngone.png,\"keep, me\"\n", -1);
 
   g_autoptr (StudioDataset) ds = load_ok (dir, STUDIO_CAPTION_STORE_CSV, NULL, 0);
@@ -693,8 +616,7 @@ static void
 test_add_and_remove_files (void)
 {
   g_autofree char *dir = make_tmpdir ();
-  write_image (dir, "a.png", "png", 8, 8);
-  write_image (dir, "c.png", "png", 8, 8);
+  write_images (dir, "a.png", "c.png", NULL);
   g_autoptr (StudioDataset) ds = load_ok (dir, STUDIO_CAPTION_STORE_SIDECAR, NULL, 0);
   guint calls[4] = { 0 };
   g_signal_connect (ds, "items-changed", G_CALLBACK (on_items_changed), calls);
@@ -743,7 +665,7 @@ static void
 test_load_async (void)
 {
   g_autofree char *dir = make_tmpdir ();
-  write_image (dir, "a.png", "png", 8, 8);
+  write_images (dir, "a.png", NULL);
   StudioDataset *ds = NULL;
 
   studio_dataset_load_async (dir, STUDIO_CAPTION_STORE_SIDECAR, NULL, 0, NULL, on_loaded, &ds);

@@ -7,44 +7,28 @@
 #include <utime.h>
 
 #include "studio-project.h"
+#include "test-files.h"
 
-static char *
-make_tmpdir (void)
+/* A new image-LoRA project in the folder TMP/NAME, which goes to *FOLDER. */
+static StudioProject *
+create_image_project (const char *tmp, const char *name, char **folder)
 {
   g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("project-XXXXXX", &error);
+  *folder = g_build_filename (tmp, name, NULL);
+  StudioProject *p = studio_project_create (*folder, STUDIO_TASK_IMAGE_LORA, NULL, &error);
   g_assert_no_error (error);
-  return dir;
-}
-
-static void
-rm_rf (const char *path)
-{
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-      const char *name;
-      while (d && (name = g_dir_read_name (d)))
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          rm_rf (child);
-        }
-      g_rmdir (path);
-    }
-  else
-    g_remove (path);
+  g_assert_nonnull (p);
+  return p;
 }
 
 static void
 test_create_and_open (void)
 {
   g_autofree char *tmp = make_tmpdir ();
-  g_autofree char *folder = g_build_filename (tmp, "My Project", NULL);
+  g_autofree char *folder = NULL;
   g_autoptr (GError) error = NULL;
 
-  g_autoptr (StudioProject) created = studio_project_create (folder, STUDIO_TASK_IMAGE_LORA, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (created);
+  g_autoptr (StudioProject) created = create_image_project (tmp, "My Project", &folder);
   g_assert_cmpstr (studio_project_get_folder (created), ==, folder);
   g_assert_cmpstr (studio_project_get_name (created), ==, "My Project");
 
@@ -138,10 +122,9 @@ static void
 test_runs (void)
 {
   g_autofree char *tmp = make_tmpdir ();
-  g_autofree char *folder = g_build_filename (tmp, "p", NULL);
+  g_autofree char *folder = NULL;
+  g_autoptr (StudioProject) p = create_image_project (tmp, "p", &folder);
   g_autoptr (GError) error = NULL;
-  g_autoptr (StudioProject) p = studio_project_create (folder, STUDIO_TASK_IMAGE_LORA, NULL, &error);
-  g_assert_no_error (error);
 
   g_autoptr (GPtrArray) none = studio_project_list_runs (p);
   g_assert_cmpuint (none->len, ==, 0);
