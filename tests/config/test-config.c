@@ -1032,33 +1032,41 @@ config_in (const char *dir, const char *yaml)
   return config;
 }
 
+/* The problems studio_config_check finds in DIR/config.yaml holding YAML. */
+static GPtrArray *
+check_in (const char *dir, const char *yaml)
+{
+  g_autoptr (StudioConfig) config = config_in (dir, yaml);
+  return check (config);
+}
+
 static void
 test_check_good (void)
 {
   g_autofree char *dir = make_tmpdir ();
-  write_file (dir, "data/a.PNG", "x");
-  write_file (dir, "data/a.txt", "a caption");
-  write_file (dir, "data/metadata.csv", "filename,prompt\n");
-  write_file (dir, "models/sd15.safetensors", "x");
-  g_autoptr (StudioConfig) image =
-    config_in (dir, "train_data_dir: data\nbase_model: models/sd15.safetensors\n"
-                    "metadata_path: data/metadata.csv\noutput_dir: out/deep/run\n");
-  g_autoptr (GPtrArray) p1 = check (image);
-  g_assert_cmpuint (p1->len, ==, 0);
+  /* An image project, a text one and a diffusers folder as the model, each after its
+   * files (name, contents pairs) are added to the folder. */
+  static const struct {
+    const char *files[9];
+    const char *yaml;
+  } good[] = {
+    { { "data/a.PNG", "x", "data/a.txt", "a caption", "data/metadata.csv", "filename,prompt\n",
+        "models/sd15.safetensors", "x" },
+      "train_data_dir: data\nbase_model: models/sd15.safetensors\n"
+      "metadata_path: data/metadata.csv\noutput_dir: out/deep/run\n" },
+    { { "text/qa.jsonl", "{\"text\": \"hi\"}\n", "llama/config.json", "{}" },
+      "task_type: text-generation\ntrain_data_dir: text\nbase_model: llama\n"
+      "sequence_length: 256\n" },
+    { { "diffusers/model_index.json", "{}" }, "train_data_dir: data\nbase_model: diffusers\n" },
+  };
 
-  write_file (dir, "text/qa.jsonl", "{\"text\": \"hi\"}\n");
-  write_file (dir, "llama/config.json", "{}");
-  g_autoptr (StudioConfig) text =
-    config_in (dir, "task_type: text-generation\ntrain_data_dir: text\nbase_model: llama\n"
-                    "sequence_length: 256\n");
-  g_autoptr (GPtrArray) p2 = check (text);
-  g_assert_cmpuint (p2->len, ==, 0);
-
-  write_file (dir, "diffusers/model_index.json", "{}");
-  g_autoptr (StudioConfig) folder =
-    config_in (dir, "train_data_dir: data\nbase_model: diffusers\n");
-  g_autoptr (GPtrArray) p3 = check (folder);
-  g_assert_cmpuint (p3->len, ==, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      for (guint f = 0; good[i].files[f] != NULL; f += 2)
+        write_file (dir, good[i].files[f], good[i].files[f + 1]);
+      g_autoptr (GPtrArray) problems = check_in (dir, good[i].yaml);
+      g_assert_cmpuint (problems->len, ==, 0);
+    }
   remove_tree (dir);
 }
 
@@ -1068,17 +1076,16 @@ test_check_bad (void)
   g_autofree char *dir = make_tmpdir ();
 
   /* Nothing set at all. */
-  g_autoptr (StudioConfig) empty = config_in (dir, "epochs: 1\n");
-  g_autoptr (GPtrArray) p0 = check (empty);
+  g_autoptr (GPtrArray) p0 =
+    check_in (dir, "epochs: 1\n");
   assert_problem (p0, STUDIO_CONFIG_ERROR_MISSING, "train_data_dir");
   assert_problem (p0, STUDIO_CONFIG_ERROR_MISSING, "base_model");
   g_assert_cmpuint (p0->len, ==, 2);
 
   /* Missing folder and files. */
-  g_autoptr (StudioConfig) missing =
-    config_in (dir, "train_data_dir: nope\nbase_model: none.safetensors\n"
-                    "metadata_path: gone.csv\ntokenizer_path: tok\n");
-  g_autoptr (GPtrArray) p1 = check (missing);
+  g_autoptr (GPtrArray) p1 =
+    check_in (dir, "train_data_dir: nope\nbase_model: none.safetensors\n"
+                   "metadata_path: gone.csv\ntokenizer_path: tok\n");
   assert_problem (p1, STUDIO_CONFIG_ERROR_FILE, "nope” does not exist");
   assert_problem (p1, STUDIO_CONFIG_ERROR_FILE, "none.safetensors” does not exist");
   assert_problem (p1, STUDIO_CONFIG_ERROR_FILE, "metadata_path");
@@ -1090,11 +1097,10 @@ test_check_bad (void)
   write_file (dir, "empty/.hidden.png", "x");
   write_file (dir, "model.ckpt", "x");
   write_file (dir, "afile", "x");
-  g_autoptr (StudioConfig) bad =
-    config_in (dir, "train_data_dir: empty\nbase_model: model.ckpt\noutput_dir: afile/out\n"
-                    "sequence_length: 128\nresolution: 500\nmax_train_steps: 10\n"
-                    "warmup_steps: 10\n");
-  g_autoptr (GPtrArray) p2 = check (bad);
+  g_autoptr (GPtrArray) p2 =
+    check_in (dir, "train_data_dir: empty\nbase_model: model.ckpt\noutput_dir: afile/out\n"
+                   "sequence_length: 128\nresolution: 500\nmax_train_steps: 10\n"
+                   "warmup_steps: 10\n");
   assert_problem (p2, STUDIO_CONFIG_ERROR_FILE, "holds no images");
   assert_problem (p2, STUDIO_CONFIG_ERROR_FILE, "can run code");
   assert_problem (p2, STUDIO_CONFIG_ERROR_FILE, "is a file, not a folder");
@@ -1108,27 +1114,25 @@ test_check_bad (void)
   /* The article's text example: a GGML file cannot be trained. */
   write_file (dir, "data/finance_qa/qa.txt", "用户:理财产品到期怎么赎回?\n");
   write_file (dir, "models/llama-2-7b-chat.ggmlv3.q4_0.bin", "tjggxxxx");
-  g_autoptr (StudioConfig) ggml = config_in (dir, article_text);
-  g_autoptr (GPtrArray) p3 = check (ggml);
+  g_autoptr (GPtrArray) p3 =
+    check_in (dir, article_text);
   assert_problem (p3, STUDIO_CONFIG_ERROR_FILE, "GGML/GGUF");
   assert_problem (p3, STUDIO_CONFIG_ERROR_FILE, "config.json");
   g_assert_cmpuint (p3->len, ==, 1);
 
   /* GGUF recognised by content, whatever the name. */
   write_file (dir, "models/renamed.safetensors", "GGUF....");
-  g_autoptr (StudioConfig) gguf =
-    config_in (dir, "task_type: text-generation\ntrain_data_dir: data/finance_qa\n"
-                    "base_model: models/renamed.safetensors\n");
-  g_autoptr (GPtrArray) p4 = check (gguf);
+  g_autoptr (GPtrArray) p4 =
+    check_in (dir, "task_type: text-generation\ntrain_data_dir: data/finance_qa\n"
+                   "base_model: models/renamed.safetensors\n");
   assert_problem (p4, STUDIO_CONFIG_ERROR_FILE, "GGML/GGUF");
 
   /* Text: a folder without config.json; a data folder of images only. */
   write_file (dir, "hf/model.safetensors", "x");
   write_file (dir, "imgs/a.jpg", "x");
-  g_autoptr (StudioConfig) nojson =
-    config_in (dir, "task_type: text-generation\ntrain_data_dir: imgs\nbase_model: hf\n"
-                    "resolution: 512\n");
-  g_autoptr (GPtrArray) p5 = check (nojson);
+  g_autoptr (GPtrArray) p5 =
+    check_in (dir, "task_type: text-generation\ntrain_data_dir: imgs\nbase_model: hf\n"
+                   "resolution: 512\n");
   assert_problem (p5, STUDIO_CONFIG_ERROR_FILE, "has no config.json");
   assert_problem (p5, STUDIO_CONFIG_ERROR_FILE, "no .txt or .jsonl");
   assert_problem (p5, STUDIO_CONFIG_ERROR_RANGE, "“resolution” only applies to task_type "
@@ -1140,10 +1144,9 @@ test_check_bad (void)
     {
       g_autofree char *ro = g_build_filename (dir, "ro", NULL);
       g_mkdir (ro, 0555);
-      g_autoptr (StudioConfig) readonly =
-        config_in (dir, "train_data_dir: imgs\nbase_model: models/renamed.safetensors\n"
-                        "output_dir: ro/out\nlog_dir: logs\n");
-      g_autoptr (GPtrArray) p6 = check (readonly);
+      g_autoptr (GPtrArray) p6 =
+        check_in (dir, "train_data_dir: imgs\nbase_model: models/renamed.safetensors\n"
+                       "output_dir: ro/out\nlog_dir: logs\n");
       assert_problem (p6, STUDIO_CONFIG_ERROR_FILE, "not writable");
       g_assert_cmpuint (p6->len, ==, 1);
     }
