@@ -59,15 +59,29 @@ test_hostile_headers (void)
       st_file *f = st_open (path, &err);
       tap_ok (f == NULL && strstr (err.message, "truncated") != NULL, "a %zu-byte file is refused", n);
     }
-  refused ("a header length larger than the file", 1000, "{}", 0, "truncated", fix);
-  refused ("header length 2^63", 1ULL << 63, "{}", 0, "MB", fix);
-  refused ("header length 2^64-1", UINT64_MAX - 1, "{}", 0, fix, NULL);
-  refused ("a header over 100 MB", 200u << 20, "{}", 0, "100 MB", NULL);
-  refused ("a header that is not JSON", UINT64_MAX, "hello world", 0, "not valid JSON", fix);
-  refused ("a header that is a JSON array", UINT64_MAX, "[]", 0, "not a JSON object", NULL);
-  refused ("an empty header", UINT64_MAX, "", 0, "JSON", NULL);
-  refused ("trailing text after the JSON", UINT64_MAX, "{} x", 0, "trailing", NULL);
-  refused ("a trailing comma", UINT64_MAX, "{\"__metadata__\":{\"a\":\"b\",}}", 0, "JSON", NULL);
+
+  /* A header length that does not fit the file or our limit, or a header that is no
+   * JSON object: the error names the file, NEEDLE1 and NEEDLE2 (when not NULL). */
+  const struct {
+    const char *what;
+    uint64_t len;
+    const char *header;
+    size_t data_len;
+    const char *needle1, *needle2;
+  } bad_header[] = {
+    { "a header length larger than the file", 1000, "{}", 0, "truncated", fix },
+    { "header length 2^63", 1ULL << 63, "{}", 0, "MB", fix },
+    { "header length 2^64-1", UINT64_MAX - 1, "{}", 0, fix, NULL },
+    { "a header over 100 MB", 200u << 20, "{}", 0, "100 MB", NULL },
+    { "a header that is not JSON", UINT64_MAX, "hello world", 0, "not valid JSON", fix },
+    { "a header that is a JSON array", UINT64_MAX, "[]", 0, "not a JSON object", NULL },
+    { "an empty header", UINT64_MAX, "", 0, "JSON", NULL },
+    { "trailing text after the JSON", UINT64_MAX, "{} x", 0, "trailing", NULL },
+    { "a trailing comma", UINT64_MAX, "{\"__metadata__\":{\"a\":\"b\",}}", 0, "JSON", NULL },
+  };
+  for (size_t i = 0; i < sizeof bad_header / sizeof bad_header[0]; i++)
+    refused (bad_header[i].what, bad_header[i].len, bad_header[i].header,
+             bad_header[i].data_len, bad_header[i].needle1, bad_header[i].needle2);
 
   char *bomb = malloc (300000);
   strcpy (bomb, "{\"a\":{\"dtype\":\"F32\",\"shape\":");
@@ -88,73 +102,111 @@ test_hostile_headers (void)
   refused ("a header of millions of tiny values", UINT64_MAX, many, 0, "more values", NULL);
   free (many);
 
-  refused ("a negative shape", UINT64_MAX,
-           "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,2],\"data_offsets\":[0,8]}}", 8, "\"w\"", "non-negative");
-  refused ("a fractional shape", UINT64_MAX,
-           "{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}", 4, "\"w\"", NULL);
-  refused ("a shape whose product overflows", UINT64_MAX,
-           "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,4]}}", 4,
-           "\"w\"", "large");
-  refused ("a byte size that overflows", UINT64_MAX,
-           "{\"w\":{\"dtype\":\"F64\",\"shape\":[4611686018427387904],\"data_offsets\":[0,4]}}", 4,
-           "\"w\"", NULL);
-  refused ("nine dimensions", UINT64_MAX,
-           "{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}", 4,
-           "\"w\"", "dimensions");
-  refused ("overlapping offsets", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-           "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "overlaps", NULL);
-  refused ("two tensors on the same bytes", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-           "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "overlaps", NULL);
-  refused ("a gap in coverage", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-           "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}", 20, "no tensor", "\"b\"");
-  refused ("data not starting at offset 0", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12, "no tensor", NULL);
-  refused ("bytes after the last tensor", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", 12, "after the last", NULL);
-  refused ("offsets past the end of the file", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8, "\"a\"", "truncated");
-  refused ("offsets too large for 64 bits", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,99999999999999999999999]}}", 8,
-           "\"a\"", NULL);
-  refused ("end before begin", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[8,0]}}", 8, "\"a\"", NULL);
-  refused ("a byte range that does not match the shape", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}", 8, "needs 12 bytes", "\"a\"");
-  refused ("an unknown dtype", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"Q4_K\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "Q4_K", "\"a\"");
-  refused ("a dtype that is not a string", UINT64_MAX,
-           "{\"a\":{\"dtype\":4,\"shape\":[2],\"data_offsets\":[0,8]}}", 8, "\"a\"", NULL);
-  refused ("a missing data_offsets", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8, "\"a\"", NULL);
-  refused ("three offsets", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4,8]}}", 8, "\"a\"", NULL);
-  refused ("a tensor entry that is a string", UINT64_MAX, "{\"a\":\"F32\"}", 0, "\"a\"", NULL);
-  refused ("duplicate names", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-           "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8, "twice", "\"a\"");
-  refused ("a non-UTF-8 name", UINT64_MAX,
-           "{\"\xff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "UTF-8", NULL);
-  refused ("an overlong UTF-8 encoding", UINT64_MAX,
-           "{\"\xc0\xaf\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "UTF-8", NULL);
-  refused ("a UTF-16 surrogate encoded as UTF-8", UINT64_MAX,
-           "{\"\xed\xa0\x80\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "UTF-8", NULL);
-  refused ("a lone surrogate escape", UINT64_MAX,
-           "{\"\\ud800\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "surrogate", NULL);
-  refused ("a NUL inside a name", UINT64_MAX,
-           "{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "NUL", NULL);
-  refused ("a raw control character in a name", UINT64_MAX,
-           "{\"a\nb\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4, "control", NULL);
-  refused ("a metadata value that is not a string", UINT64_MAX,
-           "{\"__metadata__\":{\"steps\":100}}", 0, "steps", NULL);
-  refused ("__metadata__ twice", UINT64_MAX,
-           "{\"__metadata__\":{},\"__metadata__\":{}}", 0, "twice", NULL);
-  refused ("a duplicate metadata key", UINT64_MAX,
-           "{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}", 0, "twice", NULL);
-  refused ("NaN in the header", UINT64_MAX,
-           "{\"a\":{\"dtype\":\"F32\",\"shape\":[NaN],\"data_offsets\":[0,4]}}", 4, "JSON", NULL);
+  /* Headers of the right length whose tensors or metadata are wrong: the error names
+   * the file, NEEDLE1 and NEEDLE2 (when not NULL). */
+  static const struct {
+    const char *what, *header;
+    size_t data_len;
+    const char *needle1, *needle2;
+  } bad[] = {
+    { "a negative shape",
+      "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,2],\"data_offsets\":[0,8]}}",
+      8, "\"w\"", "non-negative" },
+    { "a fractional shape",
+      "{\"w\":{\"dtype\":\"F32\",\"shape\":[1.5],\"data_offsets\":[0,4]}}",
+      4, "\"w\"", NULL },
+    { "a shape whose product overflows",
+      "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296,4294967296,16],\"data_offsets\":[0,4]}}",
+      4, "\"w\"", "large" },
+    { "a byte size that overflows",
+      "{\"w\":{\"dtype\":\"F64\",\"shape\":[4611686018427387904],\"data_offsets\":[0,4]}}",
+      4, "\"w\"", NULL },
+    { "nine dimensions",
+      "{\"w\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1],\"data_offsets\":[0,4]}}",
+      4, "\"w\"", "dimensions" },
+    { "overlapping offsets",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+      12, "overlaps", NULL },
+    { "two tensors on the same bytes",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+      8, "overlaps", NULL },
+    { "a gap in coverage",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+      "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[12,20]}}",
+      20, "no tensor", "\"b\"" },
+    { "data not starting at offset 0",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+      12, "no tensor", NULL },
+    { "bytes after the last tensor",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+      12, "after the last", NULL },
+    { "offsets past the end of the file",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}",
+      8, "\"a\"", "truncated" },
+    { "offsets too large for 64 bits",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,99999999999999999999999]}}",
+      8, "\"a\"", NULL },
+    { "end before begin",
+      "{\"a\":{\"dtype\":\"U8\",\"shape\":[0],\"data_offsets\":[8,0]}}",
+      8, "\"a\"", NULL },
+    { "a byte range that does not match the shape",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[3],\"data_offsets\":[0,8]}}",
+      8, "needs 12 bytes", "\"a\"" },
+    { "an unknown dtype",
+      "{\"a\":{\"dtype\":\"Q4_K\",\"shape\":[2],\"data_offsets\":[0,8]}}",
+      8, "Q4_K", "\"a\"" },
+    { "a dtype that is not a string",
+      "{\"a\":{\"dtype\":4,\"shape\":[2],\"data_offsets\":[0,8]}}",
+      8, "\"a\"", NULL },
+    { "a missing data_offsets",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}",
+      8, "\"a\"", NULL },
+    { "three offsets",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,4,8]}}",
+      8, "\"a\"", NULL },
+    { "a tensor entry that is a string",
+      "{\"a\":\"F32\"}",
+      0, "\"a\"", NULL },
+    { "duplicate names",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+      "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+      8, "twice", "\"a\"" },
+    { "a non-UTF-8 name",
+      "{\"\xff\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      4, "UTF-8", NULL },
+    { "an overlong UTF-8 encoding",
+      "{\"\xc0\xaf\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      4, "UTF-8", NULL },
+    { "a UTF-16 surrogate encoded as UTF-8",
+      "{\"\xed\xa0\x80\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      4, "UTF-8", NULL },
+    { "a lone surrogate escape",
+      "{\"\\ud800\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      4, "surrogate", NULL },
+    { "a NUL inside a name",
+      "{\"a\\u0000b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      4, "NUL", NULL },
+    { "a raw control character in a name",
+      "{\"a\nb\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}",
+      4, "control", NULL },
+    { "a metadata value that is not a string",
+      "{\"__metadata__\":{\"steps\":100}}",
+      0, "steps", NULL },
+    { "__metadata__ twice",
+      "{\"__metadata__\":{},\"__metadata__\":{}}",
+      0, "twice", NULL },
+    { "a duplicate metadata key",
+      "{\"__metadata__\":{\"k\":\"1\",\"k\":\"2\"}}",
+      0, "twice", NULL },
+    { "NaN in the header",
+      "{\"a\":{\"dtype\":\"F32\",\"shape\":[NaN],\"data_offsets\":[0,4]}}",
+      4, "JSON", NULL },
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    refused (bad[i].what, UINT64_MAX, bad[i].header, bad[i].data_len, bad[i].needle1,
+             bad[i].needle2);
 
   accepted ("an empty header with no data", "{}", 0, 0);
   accepted ("metadata only", "{\"__metadata__\":{\"k\":\"v\"}}", 0, 0);
