@@ -129,6 +129,17 @@ hooks_for (recorder *r)
                           rec_keep_going, rec_save_on_stop, NULL, NULL };
 }
 
+/* A run of a fresh toy model M with options O, reported to R. */
+static le_run_status
+run_toy (toy_model *m, recorder *r, const le_trainer_options *o, le_trainer_result *res,
+         le_error *err)
+{
+  le_train_model t;
+  toy_init (m, &t);
+  le_run_hooks h = hooks_for (r);
+  return le_trainer_run (&t, &backend_cpu, o, &h, res, err);
+}
+
 static le_trainer_options
 options (const char *out)
 {
@@ -214,15 +225,12 @@ main (void)
 
   /* A: straight through, longer, with a lower loss at the end. */
   toy_model ma;
-  le_train_model ta;
-  toy_init (&ma, &ta);
   recorder ra = { 0 };
-  le_run_hooks ha = hooks_for (&ra);
   o = options (out_a);
   o.epochs = 12;
   le_trainer_result res;
   le_error err = { 0 };
-  le_run_status st = le_trainer_run (&ta, &backend_cpu, &o, &ha, &res, &err);
+  le_run_status st = run_toy (&ma, &ra, &o, &res, &err);
   tap_ok (st == LE_RUN_COMPLETED, "an uninterrupted run completes (%s)", err.message);
   tap_ok (res.steps_done == 24 && ra.progress_steps == 24, "24 steps ran, 24 progress events");
   tap_ok (ra.last_loss < 0.5 * ra.first_loss, "training lowers the loss (%g -> %g)",
@@ -238,22 +246,16 @@ main (void)
 
   /* B: stop after 7 steps (checkpoint on stop), then resume to the end. */
   toy_model mb;
-  le_train_model tb;
-  toy_init (&mb, &tb);
   recorder rb = { .stop_at = 7, .save_on_stop = true };
-  le_run_hooks hb = hooks_for (&rb);
   o.output_dir = out_b;
-  st = le_trainer_run (&tb, &backend_cpu, &o, &hb, &res, &err);
+  st = run_toy (&mb, &rb, &o, &res, &err);
   tap_ok (st == LE_RUN_STOPPED && res.steps_done == 7, "stop ends the run after 7 steps");
   tap_ok (exists (out_b, "checkpoints/step-000007"), "stop with save_on_stop checkpoints");
 
   toy_model mb2;
-  le_train_model tb2;
-  toy_init (&mb2, &tb2);
   recorder rb2 = { 0 };
-  le_run_hooks hb2 = hooks_for (&rb2);
   o.resume = out_b;  /* the output folder: its newest checkpoint */
-  st = le_trainer_run (&tb2, &backend_cpu, &o, &hb2, &res, &err);
+  st = run_toy (&mb2, &rb2, &o, &res, &err);
   tap_ok (st == LE_RUN_COMPLETED && rb2.progress_steps == 17,
           "resume runs the 17 steps left (%s)", err.message);
   char la[24][32], lb[24][32];
@@ -267,14 +269,11 @@ main (void)
 
   /* C: a NaN at step 8 stops the run; checkpoints 3 and 6 stay, nothing after. */
   toy_model mc;
-  le_train_model tc;
-  toy_init (&mc, &tc);
   recorder rc = { 0 };
-  le_run_hooks hc = hooks_for (&rc);
   o = options (out_c);
   o.epochs = 12;
   o.fault_nan_step = 8;
-  st = le_trainer_run (&tc, &backend_cpu, &o, &hc, &res, &err);
+  st = run_toy (&mc, &rc, &o, &res, &err);
   tap_ok (st == LE_RUN_FAILED && strcmp (rc.error_code, "non-finite") == 0,
           "a NaN loss fails the run with code non-finite (%s)", rc.error_code);
   tap_ok (strstr (rc.error_msg, "learning") != NULL && strstr (rc.error_msg, "step-000006"),
@@ -288,24 +287,18 @@ main (void)
 
   /* D: stop without save_on_stop leaves no checkpoint. */
   toy_model md;
-  le_train_model td;
-  toy_init (&md, &td);
   recorder rd = { .stop_at = 2 };
-  le_run_hooks hd = hooks_for (&rd);
   o = options (out_d);
-  st = le_trainer_run (&td, &backend_cpu, &o, &hd, &res, &err);
+  st = run_toy (&md, &rd, &o, &res, &err);
   tap_ok (st == LE_RUN_STOPPED && !exists (out_d, "checkpoints/step-000002"),
           "stop without save_on_stop writes no checkpoint");
 
   /* A fresh run where an earlier one left checkpoints says so (and keeps them). */
   toy_model me;
-  le_train_model te;
-  toy_init (&me, &te);
   recorder re = { 0 };
-  le_run_hooks he = hooks_for (&re);
   o = options (out_a);
   o.epochs = 1;
-  st = le_trainer_run (&te, &backend_cpu, &o, &he, &res, &err);
+  st = run_toy (&me, &re, &o, &res, &err);
   tap_ok (st == LE_RUN_COMPLETED && re.earlier_run_warnings == 1
           && exists (out_a, "checkpoints/step-000024"),
           "a new run over an earlier run's checkpoints warns and keeps them");
@@ -343,7 +336,7 @@ main (void)
   /* Resuming from nothing is a clear error. */
   o.resume = out_d;
   rd = (recorder) { 0 };
-  st = le_trainer_run (&td, &backend_cpu, &o, &hd, &res, &err);
+  st = run_toy (&md, &rd, &o, &res, &err);
   tap_ok (st == LE_RUN_FAILED && strstr (rd.error_msg, "no checkpoint") != NULL,
           "resume without a checkpoint says so: %s", rd.error_msg);
 
