@@ -447,6 +447,31 @@ server_expect (Server *s, StudioEventKind kind, const char *id)
   return event;
 }
 
+/* A started server whose hello has come. */
+static void
+server_start_ready (Server *s)
+{
+  server_start (s);
+  g_autoptr(StudioEvent) hello = server_expect (s, STUDIO_EVENT_HELLO, NULL);
+}
+
+/* The request ID: train on CONFIG. */
+static char *
+train_line (const char *id, const char *config)
+{
+  g_autoptr(JsonObject) args = json_object_new ();
+  json_object_set_string_member (args, "config", config);
+  return studio_protocol_request_line (id, "train", args);
+}
+
+/* Sends the request ID: train on CONFIG. */
+static void
+send_train (Server *s, const char *id, const char *config)
+{
+  g_autofree char *line = train_line (id, config);
+  server_send (s, line);
+}
+
 static void
 server_expect_error (Server *s, const char *id, const char *code)
 {
@@ -498,8 +523,7 @@ static void
 test_serve_bad_lines (void)
 {
   Server s;
-  server_start (&s);
-  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+  server_start_ready (&s);
 
   server_send (&s, "this is not json");
   server_expect_error (&s, NULL, "malformed");
@@ -538,13 +562,9 @@ test_serve_train (void)
   project_init (&bad, "train_data_dir: images\nbase_model: model.safetensors\nlora_rnak: 2\n");
 
   Server s;
-  server_start (&s);
-  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+  server_start_ready (&s);
 
-  g_autoptr(JsonObject) args = json_object_new ();
-  json_object_set_string_member (args, "config", bad.config);
-  g_autofree char *bad_line = studio_protocol_request_line ("t1", "train", args);
-  server_send (&s, bad_line);
+  send_train (&s, "t1", bad.config);
   server_expect_state (&s, "t1", "running");
   g_autoptr(StudioEvent) problem = server_expect (&s, STUDIO_EVENT_ERROR, "t1");
   g_assert_cmpstr (json_object_get_string_member (problem->object, "code"), ==,
@@ -557,9 +577,7 @@ test_serve_train (void)
 
   /* A good config is checked, then the model (only a header here) fails to load, and
    * the error names it. */
-  json_object_set_string_member (args, "config", p.config);
-  g_autofree char *good_line = studio_protocol_request_line ("t2", "train", args);
-  server_send (&s, good_line);
+  send_train (&s, "t2", p.config);
   server_expect_state (&s, "t2", "running");
   StudioEvent *e;
   while ((e = server_next (&s)) != NULL && e->kind == STUDIO_EVENT_LOG)
@@ -630,6 +648,18 @@ server_until (Server *s, StudioEventKind kind, const char *id)
     }
 }
 
+/* Trains on CONFIG (request "t") to the end: the run completes, the engine is idle
+ * again and WRITTEN, the run's output, is a file. */
+static void
+train_to_end (Server *s, const char *config, const char *written)
+{
+  send_train (s, "t", config);
+  g_autoptr(StudioEvent) done = server_until (s, STUDIO_EVENT_DONE, "t");
+  g_assert_cmpstr (json_object_get_string_member (done->object, "status"), ==, "completed");
+  server_expect_state (s, "t", "idle");
+  g_assert_true (g_file_test (written, G_FILE_TEST_IS_REGULAR));
+}
+
 static void
 test_serve_inspect (void)
 {
@@ -638,8 +668,7 @@ test_serve_inspect (void)
   g_autofree char *model = g_build_filename (p.dir, "sd15-tiny", NULL);
   g_autofree char *missing = g_build_filename (p.dir, "no-such-model.safetensors", NULL);
   Server s;
-  server_start (&s);
-  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+  server_start_ready (&s);
 
   g_autoptr(JsonObject) args = json_object_new ();
   json_object_set_string_member (args, "path", model);
@@ -731,18 +760,10 @@ test_serve_sample (void)
   g_autofree char *without = g_build_filename (p.dir, "without.png", NULL);
   g_autofree char *missing = g_build_filename (p.dir, "no-such.safetensors", NULL);
   Server s;
-  server_start (&s);
-  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
+  server_start_ready (&s);
 
   /* a 2-step run writes the LoRA */
-  g_autoptr(JsonObject) args = json_object_new ();
-  json_object_set_string_member (args, "config", p.config);
-  g_autofree char *train = studio_protocol_request_line ("t", "train", args);
-  server_send (&s, train);
-  g_autoptr(StudioEvent) trained = server_until (&s, STUDIO_EVENT_DONE, "t");
-  g_assert_cmpstr (json_object_get_string_member (trained->object, "status"), ==, "completed");
-  server_expect_state (&s, "t", "idle");
-  g_assert_true (g_file_test (lora, G_FILE_TEST_IS_REGULAR));
+  train_to_end (&s, p.config, lora);
 
   /* the LoRA at 1.5 and at 0 from the same seed: two PNGs, which differ */
   send_sample (&s, "s1", p.config, lora, 1.5, with, 4);
@@ -804,6 +825,7 @@ test_serve_sample (void)
   /* train while a sample is drawn: busy (both lines arrive in one write, and drawing
    * 60 steps takes far longer than reading the next line) */
   g_autofree char *s5 = sample_line ("s5", p.config, lora, 1, without, 60);
+  g_autofree char *train = train_line ("t", p.config);
   g_autofree char *both = g_strconcat (s5, "\n", train, NULL);
   server_send (&s, both);
   server_expect_error (&s, "t", "busy");
@@ -851,20 +873,12 @@ test_serve_sample_text (void)
   p.config = g_build_filename (p.dir, "config.yaml", NULL);
   write_file (p.config, text);
   g_autofree char *adapter = g_build_filename (p.dir, "out", "adapter_model.safetensors", NULL);
+  Server s;
+  server_start_ready (&s);
+  train_to_end (&s, p.config, adapter);
+
   g_autofree char *out = g_build_filename (p.dir, "generated.txt", NULL);
   g_autofree char *missing = g_build_filename (p.dir, "no-adapter", NULL);
-
-  Server s;
-  server_start (&s);
-  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
-  g_autoptr(JsonObject) args = json_object_new ();
-  json_object_set_string_member (args, "config", p.config);
-  g_autofree char *train = studio_protocol_request_line ("t", "train", args);
-  server_send (&s, train);
-  g_autoptr(StudioEvent) trained = server_until (&s, STUDIO_EVENT_DONE, "t");
-  server_expect_state (&s, "t", "idle");
-  g_assert_true (g_file_test (adapter, G_FILE_TEST_IS_REGULAR));
-
   send_sample (&s, "s", p.config, adapter, 1, out, 0);
   g_free (expect_sample (&s, "s", out));
   g_autofree char *written = NULL;
@@ -908,12 +922,8 @@ test_serve_sample_during_run (void)
   g_auto(Project) p = { 0 };
   sd_project_init (&p, 100000);
   Server s;
-  server_start (&s);
-  g_autoptr(StudioEvent) hello = server_expect (&s, STUDIO_EVENT_HELLO, NULL);
-  g_autoptr(JsonObject) args = json_object_new ();
-  json_object_set_string_member (args, "config", p.config);
-  g_autofree char *train = studio_protocol_request_line ("t", "train", args);
-  server_send (&s, train);
+  server_start_ready (&s);
+  send_train (&s, "t", p.config);
   g_autoptr(StudioEvent) first = server_until (&s, STUDIO_EVENT_PROGRESS, "t");
 
   send_sample (&s, "s", p.config, NULL, 1, NULL, 4);
