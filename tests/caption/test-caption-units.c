@@ -10,21 +10,7 @@
 
 #include "clip-caption.h"
 #include "clip-fixture.h"
-
-static int n_tests, n_failed;
-
-static void
-ok (bool cond, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  if (!cond)
-    n_failed++;
-}
+#include "../core/tap.h"
 
 static bool
 parse (const char *text, caption_vocabulary *v, le_error *err)
@@ -39,14 +25,14 @@ test_vocabulary (void)
   le_error err = { 0 };
   bool good = parse ("# c\n\n[subject] pick=one\n a cat \r\na dog\n[colour] pick=many max=1\n"
                      "red\nblue\n", &v, &err);
-  ok (good && v.n_phrases == 4 && v.n_categories == 2 && strcmp (v.phrases[0], "a cat") == 0
-      && v.categories[0].pick_one && !v.categories[1].pick_one && v.categories[1].max == 1
-      && v.categories[1].first == 2 && v.categories[1].count == 2,
-      "a vocabulary parses into categories and trimmed phrases (%s)", err.message);
+  tap_ok (good && v.n_phrases == 4 && v.n_categories == 2 && strcmp (v.phrases[0], "a cat") == 0
+          && v.categories[0].pick_one && !v.categories[1].pick_one && v.categories[1].max == 1
+          && v.categories[1].first == 2 && v.categories[1].count == 2,
+          "a vocabulary parses into categories and trimmed phrases (%s)", err.message);
   uint64_t h = v.hash;
   caption_vocabulary_clear (&v);
   parse ("[subject] pick=one\na cat\na dog\n[colour] pick=many max=1\nred\nblue\n", &v, &err);
-  ok (v.hash != h, "the hash changes with the text (cache key)");
+  tap_ok (v.hash != h, "the hash changes with the text (cache key)");
   caption_vocabulary_clear (&v);
   struct { const char *text, *want; } bad[] = {
     { "a cat\n[s] pick=one\n", "vocab.txt:1" },
@@ -61,8 +47,8 @@ test_vocabulary (void)
     {
       err.message[0] = '\0';
       bool r = parse (bad[i].text, &v, &err);
-      ok (!r && strstr (err.message, bad[i].want) != NULL, "bad vocabulary %zu: %s", i,
-          err.message);
+      tap_ok (!r && strstr (err.message, bad[i].want) != NULL, "bad vocabulary %zu: %s", i,
+              err.message);
     }
 }
 
@@ -91,19 +77,19 @@ test_select (void)
   /* cat, photo; pick-many within 0.03 of red's cosine (the image's norm is 0.665, so
    * forest's 0.015 below is 0.023): red (blue is the same category, max 1), forest; city is
    * 0.15 below */
-  ok (c && strcmp (c, "zzz, cat, photo, red hair, forest") == 0, "caption rule: %s", c);
-  ok (fabsf (scores[1] - (float) (0.3 / sqrt (n))) < 1e-6, "scores are cosine similarities");
+  tap_ok (c && strcmp (c, "zzz, cat, photo, red hair, forest") == 0, "caption rule: %s", c);
+  tap_ok (fabsf (scores[1] - (float) (0.3 / sqrt (n))) < 1e-6, "scores are cosine similarities");
   free (c);
   o.max_tags = 3;
   o.trigger = NULL;
   c = caption_select (&v, text, 8, img, &o, NULL);
-  ok (c && strcmp (c, "cat, photo, red hair") == 0, "max_tags caps the phrases: %s", c);
+  tap_ok (c && strcmp (c, "cat, photo, red hair") == 0, "max_tags caps the phrases: %s", c);
   free (c);
   o.max_tags = 8;
   o.margin = 0.5f;
   c = caption_select (&v, text, 8, img, &o, NULL);
-  ok (c && strcmp (c, "cat, photo, red hair, forest, city") == 0,
-      "a wide margin takes each category's max by score: %s", c);
+  tap_ok (c && strcmp (c, "cat, photo, red hair, forest, city") == 0,
+          "a wide margin takes each category's max by score: %s", c);
   free (c);
   caption_vocabulary_clear (&v);
 }
@@ -131,9 +117,9 @@ test_preprocess (void)
         same = same && fabsf (out[i] - (px[i * 4] / 255.0f - 0.5f) / 0.5f) < 1e-6f;
         same = same && fabsf (out[16 + i] - (px[i * 4 + 1] / 255.0f - 0.25f) / 0.25f) < 1e-6f;
       }
-  ok (same, "an image of the crop size passes unresized: (x / 255 - mean) / std");
-  ok (fabsf (out[5] - 1.0f) < 1e-6f && fabsf (out[32 + 5] - 1.0f) < 1e-6f,
-      "a transparent pixel is composited over white");
+  tap_ok (same, "an image of the crop size passes unresized: (x / 255 - mean) / std");
+  tap_ok (fabsf (out[5] - 1.0f) < 1e-6f && fabsf (out[32 + 5] - 1.0f) < 1e-6f,
+          "a transparent pixel is composited over white");
   /* 2 x 8 (portrait): resized to 4 x 16, rows 6..9 kept; a constant image stays constant */
   uint8_t flat[2 * 8 * 3];
   memset (flat, 200, sizeof flat);
@@ -142,7 +128,7 @@ test_preprocess (void)
   bool constant = r;
   for (int i = 0; i < 16; i++)
     constant = constant && fabsf (out[i] - (200 / 255.0f - 0.5f) / 0.5f) < 1e-6f;
-  ok (constant, "an upscaled, cropped constant image stays constant (weights sum to one)");
+  tap_ok (constant, "an upscaled, cropped constant image stays constant (weights sum to one)");
 }
 
 static bool
@@ -164,13 +150,13 @@ test_model_and_cache (const char *dir)
   clip_fixture_options fo;
   clip_fixture_defaults (&fo);
   le_error err = { 0 };
-  ok (clip_fixture_write (model, &fo, &err), "the clip-tiny fixture is written (%s)",
-      err.message);
+  tap_ok (clip_fixture_write (model, &fo, &err), "the clip-tiny fixture is written (%s)",
+          err.message);
   const backend *be = backend_select ("cpu", &err);
   clip_model *m = clip_model_load (model, CLIP_DTYPE_KEEP, be, &err);
-  ok (m != NULL && m->cfg.vision.hidden == 32 && !m->cfg.vision.quick_gelu
-      && m->cfg.text.quick_gelu && m->pre.crop == 32,
-      "the fixture loads with its config and preprocessor settings (%s)", err.message);
+  tap_ok (m != NULL && m->cfg.vision.hidden == 32 && !m->cfg.vision.quick_gelu
+          && m->cfg.text.quick_gelu && m->pre.crop == 32,
+          "the fixture loads with its config and preprocessor settings (%s)", err.message);
   if (m == NULL)
     return;
   graph *g = graph_new (be, &err);
@@ -178,21 +164,21 @@ test_model_and_cache (const char *dir)
   parse ("[s] pick=one\na cat\na dog\n[c] pick=many\nred\n", &v, &err);
   float *a = NULL, *b = NULL, *c = NULL;
   bool cached = true;
-  ok (caption_text_embeddings (m, g, &v, cache, &a, &cached, &err) && !cached,
-      "first embedding is computed (%s)", err.message);
+  tap_ok (caption_text_embeddings (m, g, &v, cache, &a, &cached, &err) && !cached,
+          "first embedding is computed (%s)", err.message);
   double norm = 0;
   for (int j = 0; a && j < 16; j++)
     norm += a[j] * a[j];
-  ok (fabs (norm - 1) < 1e-5, "embeddings are L2-normalised");
-  ok (caption_text_embeddings (m, g, &v, cache, &b, &cached, &err) && cached
-      && memcmp (a, b, 3 * 16 * sizeof *a) == 0, "the second comes from the cache, equal");
+  tap_ok (fabs (norm - 1) < 1e-5, "embeddings are L2-normalised");
+  tap_ok (caption_text_embeddings (m, g, &v, cache, &b, &cached, &err) && cached
+          && memcmp (a, b, 3 * 16 * sizeof *a) == 0, "the second comes from the cache, equal");
   /* a corrupt cache file is recomputed, not trusted */
   char cmd[2300];
   snprintf (cmd, sizeof cmd, "for f in '%s'/clip-text-*.bin; do printf 'junk' > \"$f\"; done",
             cache);
-  ok (system (cmd) == 0, "cache file overwritten with junk");
-  ok (caption_text_embeddings (m, g, &v, cache, &c, &cached, &err) && !cached
-      && memcmp (a, c, 3 * 16 * sizeof *a) == 0, "a corrupt cache is recomputed");
+  tap_ok (system (cmd) == 0, "cache file overwritten with junk");
+  tap_ok (caption_text_embeddings (m, g, &v, cache, &c, &cached, &err) && !cached
+          && memcmp (a, c, 3 * 16 * sizeof *a) == 0, "a corrupt cache is recomputed");
   free (a), free (b), free (c);
   caption_vocabulary_clear (&v);
   graph_free (g);
@@ -203,8 +189,8 @@ test_model_and_cache (const char *dir)
   write_file (path, "{\"architectures\": [\"CLIPVisionModel\"], \"model_type\": \"clip\","
               " \"text_config\": {}, \"vision_config\": {}}");
   m = clip_model_load (model, CLIP_DTYPE_KEEP, be, &err);
-  ok (m == NULL && err.code == LE_ERR_UNSUPPORTED && strstr (err.message, "CLIPVisionModel"),
-      "another CLIP architecture is refused by name: %s", err.message);
+  tap_ok (m == NULL && err.code == LE_ERR_UNSUPPORTED && strstr (err.message, "CLIPVisionModel"),
+          "another CLIP architecture is refused by name: %s", err.message);
   write_file (path, "{\"architectures\": [\"CLIPModel\"], \"model_type\": \"clip\","
               " \"projection_dim\": 16, \"text_config\": {\"hidden_size\": 32, "
               "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"intermediate_size\": 64,"
@@ -212,13 +198,13 @@ test_model_and_cache (const char *dir)
               "\"num_hidden_layers\": 2, \"num_attention_heads\": 4, \"intermediate_size\": 64,"
               " \"image_size\": 32, \"patch_size\": 8}}");
   m = clip_model_load (model, CLIP_DTYPE_KEEP, be, &err);
-  ok (m == NULL && (strstr (err.message, "vocab_size") || strstr (err.message, "token_embedding")),
-      "a config that disagrees with the weights or tokenizer names what: %s", err.message);
+  tap_ok (m == NULL && (strstr (err.message, "vocab_size") || strstr (err.message, "token_embedding")),
+          "a config that disagrees with the weights or tokenizer names what: %s", err.message);
   write_file (path, "{\"architectures\": [\"CLIPModel\"], \"text_config\": {}, "
               "\"vision_config\": {\"hidden_act\": \"relu\"}}");
   m = clip_model_load (model, CLIP_DTYPE_KEEP, be, &err);
-  ok (m == NULL && strstr (err.message, "relu"), "an unknown activation is named: %s",
-      err.message);
+  tap_ok (m == NULL && strstr (err.message, "relu"), "an unknown activation is named: %s",
+          err.message);
 }
 
 int
@@ -235,6 +221,5 @@ main (void)
   snprintf (cmd, sizeof cmd, "rm -rf '%s'", dir);
   if (system (cmd) != 0)
     fprintf (stderr, "could not remove %s\n", dir);
-  printf ("1..%d\n", n_tests);
-  return n_failed ? 1 : 0;
+  return tap_done ();
 }

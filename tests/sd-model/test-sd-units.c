@@ -12,22 +12,7 @@
 #include "safetensors.h"
 #include "sd-fixture.h"
 #include "sd15.h"
-
-static int n_tests, n_failed;
-
-static void
-ok (bool cond, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  fflush (stdout);
-  if (!cond)
-    n_failed++;
-}
+#include "../core/tap.h"
 
 static char tmp[512];
 
@@ -51,7 +36,7 @@ refused (const char *what, const char *path, unsigned parts, ...)
   while ((needle = va_arg (ap, const char *)) != NULL)
     good = good && strstr (err.message, needle) != NULL;
   va_end (ap);
-  ok (good, "%s is refused with a clear message", what);
+  tap_ok (good, "%s is refused with a clear message", what);
   if (!good)
     printf ("# got: %s\n", m ? "(loaded)" : err.message);
   sd15_model_free (m);
@@ -103,30 +88,30 @@ test_layouts (void)
   bool w1 = sd15_fixture_write (d, &o, NULL, 0, &err);
   o.layout = SD15_LAYOUT_SINGLE;
   bool w2 = sd15_fixture_write (s, &o, model, sizeof model, &err);
-  ok (w1 && w2, "the fixture writes both layouts %s", err.message);
+  tap_ok (w1 && w2, "the fixture writes both layouts %s", err.message);
   sd15_model *md = load (d, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &err);
   if (md == NULL)
     printf ("# %s\n", err.message);
   sd15_model *ms = load (model, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &err);
   if (ms == NULL)
     printf ("# %s\n", err.message);
-  ok (md && ms && same_weights (md, ms),
-      "single-file (LDM names) and diffusers layouts load to identical weights");
-  ok (md && md->cfg.n_levels == 2 && md->cfg.block_out[1] == 64 && md->cfg.cross_dim == 32
-      && ms && ms->cfg.clip_heads == md->cfg.clip_heads && ms->cfg.heads[0] == 4 && md->cfg.heads[0] == 4 && md->cfg.vae_levels == 4
-      && ms->cfg.vae_layers_per_block == 1 && ms->cfg.clip_layers == 2
-      && sd15_latent_factor (&md->cfg) == 8 && sd15_unet_multiple (&md->cfg) == 2,
-      "the architecture is read from config.json and inferred from single-file shapes alike");
+  tap_ok (md && ms && same_weights (md, ms),
+          "single-file (LDM names) and diffusers layouts load to identical weights");
+  tap_ok (md && md->cfg.n_levels == 2 && md->cfg.block_out[1] == 64 && md->cfg.cross_dim == 32
+          && ms && ms->cfg.clip_heads == md->cfg.clip_heads && ms->cfg.heads[0] == 4 && md->cfg.heads[0] == 4 && md->cfg.vae_levels == 4
+          && ms->cfg.vae_layers_per_block == 1 && ms->cfg.clip_layers == 2
+          && sd15_latent_factor (&md->cfg) == 8 && sd15_unet_multiple (&md->cfg) == 2,
+          "the architecture is read from config.json and inferred from single-file shapes alike");
 
   /* the tokenizer next to the model */
   le_clip_tokenizer *tok = le_clip_tokenizer_find (NULL, d, &err);
   int32_t ids[LE_CLIP_CONTEXT];
   size_t nt = 0;
   bool enc = tok && le_clip_tokenizer_encode (tok, "A photo of a cat", ids, &nt, &err);
-  ok (enc && nt == 5 && ids[0] == le_clip_tokenizer_start_id (tok)
-      && ids[6] == le_clip_tokenizer_end_id (tok) && ids[1] == ids[4]
-      && (int64_t) le_clip_tokenizer_vocab_size (tok) == md->cfg.clip_vocab,
-      "the fixture's tokenizer merges whole words and matches the text encoder's vocabulary");
+  tap_ok (enc && nt == 5 && ids[0] == le_clip_tokenizer_start_id (tok)
+          && ids[6] == le_clip_tokenizer_end_id (tok) && ids[1] == ids[4]
+          && (int64_t) le_clip_tokenizer_vocab_size (tok) == md->cfg.clip_vocab,
+          "the fixture's tokenizer merges whole words and matches the text encoder's vocabulary");
   le_clip_tokenizer_free (tok);
 
   /* LoRA names */
@@ -150,15 +135,15 @@ test_layouts (void)
         te_name = true;
     }
   /* 4 transformers (down 0, mid, up 1 x 2) x 2 attentions x 4 projections; 2 CLIP layers x 6 */
-  ok (att && n_unet == 32 && n_te == 12 && kohya && te_name,
-      "default LoRA targets: %d UNet attention projections, %d text modules, kohya and PEFT "
-      "names", n_unet, n_te);
+  tap_ok (att && n_unet == 32 && n_te == 12 && kohya && te_name,
+          "default LoRA targets: %d UNet attention projections, %d text modules, kohya and PEFT "
+          "names", n_unet, n_te);
   sd15_model_free (md);
   md = load (d, SD15_LOAD_UNET, SD15_DTYPE_KEEP, &err);
   static const char *const bad[] = { "to_q", "q_proj", NULL };
   lo.unet_targets = bad;
-  ok (md && !sd15_lora_attach (md, &lo, &err) && strstr (err.message, "q_proj")
-      && strstr (err.message, "to_out.0"), "an unknown target is named with the valid ones");
+  tap_ok (md && !sd15_lora_attach (md, &lo, &err) && strstr (err.message, "q_proj")
+          && strstr (err.message, "to_out.0"), "an unknown target is named with the valid ones");
   sd15_model_free (md);
 
   /* dtypes: F16 weights stay F16, norms and biases become F32; conversion on request */
@@ -167,13 +152,13 @@ test_layouts (void)
   o.dtype = LE_F16;
   sd15_fixture_write (h, &o, hm, sizeof hm, &err);
   sd15_model *m16 = load (hm, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &err);
-  ok (m16 && m16->unet.conv_in.w->dtype == LE_F16 && m16->unet.conv_in.b->dtype == LE_F32
-      && m16->text.tok.w->dtype == LE_F16 && m16->vae.enc.mid_attn.attn.to_q.w->ndim == 2,
-      "F16 weights are kept in F16, 1-D tensors in F32, VAE q/k/v as linear");
+  tap_ok (m16 && m16->unet.conv_in.w->dtype == LE_F16 && m16->unet.conv_in.b->dtype == LE_F32
+          && m16->text.tok.w->dtype == LE_F16 && m16->vae.enc.mid_attn.attn.to_q.w->ndim == 2,
+          "F16 weights are kept in F16, 1-D tensors in F32, VAE q/k/v as linear");
   sd15_model_free (m16);
   sd15_model *mb = load (d, SD15_LOAD_UNET, LE_BF16, &err);
-  ok (mb && mb->unet.conv_in.w->dtype == LE_BF16 && mb->parts == SD15_LOAD_UNET,
-      "weights convert to BF16 on request; only the UNet is loaded when asked");
+  tap_ok (mb && mb->unet.conv_in.w->dtype == LE_BF16 && mb->parts == SD15_LOAD_UNET,
+          "weights convert to BF16 on request; only the UNet is loaded when asked");
   sd15_model_free (mb);
   sd15_model_free (ms);
 }
@@ -225,11 +210,11 @@ test_names (void)
             && strcmp (names[i].ldm, pairs[p][1]) == 0)
           found++;
     }
-  ok (got && found == (int) (sizeof pairs / sizeof *pairs),
-      "the LDM mapping puts %d known modules where LDM has them", found);
+  tap_ok (got && found == (int) (sizeof pairs / sizeof *pairs),
+          "the LDM mapping puts %d known modules where LDM has them", found);
   /* SD 1.5: UNet 859.52M, VAE 83.65M, CLIP text 123.06M parameters */
-  ok (got && params > 1066000000 && params < 1067000000 && sd15_latent_factor (&c) == 8,
-      "full SD 1.5 has %lld parameters (UNet + VAE + CLIP text)", (long long) params);
+  tap_ok (got && params > 1066000000 && params < 1067000000 && sd15_latent_factor (&c) == 8,
+          "full SD 1.5 has %lld parameters (UNet + VAE + CLIP text)", (long long) params);
   free (names);
 }
 
@@ -313,7 +298,7 @@ test_bad_inputs (void)
            NULL);
   le_error e2;
   sd15_model *m = load (p, SD15_LOAD_UNET | SD15_LOAD_TEXT, SD15_DTYPE_KEEP, &e2);
-  ok (m != NULL, "the same file loads when the VAE is not asked for");
+  tap_ok (m != NULL, "the same file loads when the VAE is not asked for");
   sd15_model_free (m);
   snprintf (d, sizeof d, "%s/d", tmp);
   char vae[700], moved[700];
@@ -368,8 +353,8 @@ test_old_clip_names (void)
   if (a == NULL)
     printf ("# %s\n", err.message);
   sd15_model *b = load (d, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &err);
-  ok (a && b && same_weights (a, b),
-      "a checkpoint with CLIP named without text_model. loads to the same weights");
+  tap_ok (a && b && same_weights (a, b),
+          "a checkpoint with CLIP named without text_model. loads to the same weights");
   sd15_model_free (a);
   sd15_model_free (b);
 }
@@ -412,9 +397,9 @@ test_empty_random (void)
       finite = finite && amax > 0;
       graph_free (g);
     }
-  ok (zero && same && norm0 > 0.85f && norm0 < 1.15f && finite && m->parts == SD15_LOAD_UNET,
-      "an empty BF16 model filled with seeded random weights runs the UNet to finite, "
-      "non-zero output %s", err.message);
+  tap_ok (zero && same && norm0 > 0.85f && norm0 < 1.15f && finite && m->parts == SD15_LOAD_UNET,
+          "an empty BF16 model filled with seeded random weights runs the UNet to finite, "
+          "non-zero output %s", err.message);
   sd15_model_free (m);
   sd15_model_free (m2);
 }
@@ -459,7 +444,7 @@ test_bad_folders (void)
   snprintf (d, sizeof d, "%s/v", tmp);
   le_error e1;
   sd15_model *mv = system (cmd) == 0 ? load (d, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &e1) : NULL;
-  ok (mv != NULL, "a diffusers folder with .fp16.safetensors variant files loads");
+  tap_ok (mv != NULL, "a diffusers folder with .fp16.safetensors variant files loads");
   sd15_model_free (mv);
 
   /* what a file is, by its names */
@@ -486,8 +471,8 @@ test_bad_folders (void)
   all = all && s && sd15_detect_kind (s) == SD_FILE_SD15
         && strcmp (sd15_kind_name (SD_FILE_SD15), "SD 1.5") == 0;
   st_set_close (s);
-  ok (all, "files are told apart by their names: SD 1.5, kohya LoRA, PEFT LoRA, a diffusers "
-      "component");
+  tap_ok (all, "files are told apart by their names: SD 1.5, kohya LoRA, PEFT LoRA, a diffusers "
+          "component");
 }
 
 int
@@ -503,10 +488,10 @@ main (void)
   test_bad_folders ();
   test_old_clip_names ();
   test_empty_random ();
-  printf ("1..%d\n", n_tests);
+  printf ("1..%d\n", tap_n);
   char cmd[600];
   snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  if (n_failed == 0 && system (cmd) != 0)
+  if (tap_failed == 0 && system (cmd) != 0)
     return 1;
-  return n_failed ? 1 : 0;
+  return tap_failed ? 1 : 0;
 }
