@@ -4,14 +4,12 @@
  * shapes before a byte is copied; errors name the tensor and the file. */
 #include "clip-model.h"
 
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "safetensors.h"
+#include "weights-load.h"
 
 typedef struct {
   clip_model *m;
@@ -36,20 +34,13 @@ want (loader *L, tensor **slot, const char *name, int ndim, int64_t d0, int64_t 
                        "incomplete or not a CLIPModel", L->m->weights_path, name);
       return;
     }
-  bool same = s->ndim == ndim;
-  for (int i = 0; same && i < ndim; i++)
-    same = s->shape[i] == shape[i];
-  if (!same)
+  if (!weights_shape_is (s, ndim, shape))
     {
-      char got[96] = "", need[96] = "";
-      for (int i = 0; i < s->ndim && i < 4; i++)
-        snprintf (got + strlen (got), sizeof got - strlen (got), "%s%lld", i ? ", " : "",
-                  (long long) s->shape[i]);
-      for (int i = 0; i < ndim; i++)
-        snprintf (need + strlen (need), sizeof need - strlen (need), "%s%lld", i ? ", " : "",
-                  (long long) shape[i]);
-      L->ok = le_fail (L->err, LE_ERR_FORMAT, "%s: tensor %s has shape (%s) but config.json "
-                       "needs (%s); config.json does not match the weights",
+      char got[96], need[96];
+      weights_shape_text (got, sizeof got, s->ndim, s->shape);
+      weights_shape_text (need, sizeof need, ndim, shape);
+      L->ok = le_fail (L->err, LE_ERR_FORMAT, "%s: tensor %s has shape %s but config.json "
+                       "needs %s; config.json does not match the weights",
                        s->file_path, name, got, need);
       return;
     }
@@ -103,64 +94,6 @@ want_layer (loader *L, const char *tower, int i, const clip_tower_config *t, sd_
   want_module (L, ln2, p, "layer_norm2", C, 0);
   want_module (L, fc1, p, "mlp.fc1", F, C);
   want_module (L, fc2, p, "mlp.fc2", C, F);
-}
-
-/* Drops the mapped file's pages of a tensor that was just copied from the resident set.
- * Without it the whole file stayed resident next to its copy until the end of loading:
- * peak RSS of ViT-B/32 in F32 was 1172 MB where 658 MB stay (bench/caption-bench.py).
- * The mapping is read-only and private, so a page touched again (a neighbour tensor's
- * first bytes) is read back from the file. */
-static void
-release_source (const st_tensor *s)
-{
-  long page = sysconf (_SC_PAGESIZE);
-  if (page <= 0 || s->nbytes == 0)
-    return;
-  uintptr_t a = (uintptr_t) s->data, start = a - a % (uintptr_t) page;
-  madvise ((void *) start, (size_t) (a + s->nbytes - start), MADV_DONTNEED);
-}
-
-/* Copies every declared tensor from the file, converting dtypes where they differ. */
-static bool
-upload_all (clip_model *m, const st_set *set, le_error *err)
-{
-  void *buf = NULL;
-  size_t cap = 0;
-  bool ok = true;
-  for (int i = 0; ok && i < m->base->n_tensors; i++)
-    {
-      tensor *t = m->base->tensors[i];
-      const st_tensor *s = st_set_find (set, t->name);
-      size_t bytes = tensor_bytes (t);
-      if ((t->dtype == LE_F32 && s->dtype == ST_F32) || (t->dtype == LE_F16 && s->dtype == ST_F16)
-          || (t->dtype == LE_BF16 && s->dtype == ST_BF16))
-        {
-          ok = param_store_upload (m->base, t, s->data, bytes, err);
-          release_source (s);
-          continue;
-        }
-      if (bytes > cap)
-        {
-          void *grown = realloc (buf, bytes);
-          if (grown == NULL)
-            {
-              ok = le_fail (err, LE_ERR_MEMORY, "out of memory converting %s", t->name);
-              break;
-            }
-          buf = grown;
-          cap = bytes;
-        }
-      if (t->dtype == LE_F32)
-        ok = st_to_f32 (s, buf, (uint64_t) t->numel, err);
-      else if (t->dtype == LE_F16)
-        ok = st_to_f16 (s, buf, (uint64_t) t->numel, err);
-      else
-        ok = st_to_bf16 (s, buf, (uint64_t) t->numel, err);
-      ok = ok && param_store_upload (m->base, t, buf, bytes, err);
-      release_source (s);
-    }
-  free (buf);
-  return ok;
 }
 
 static bool
@@ -256,8 +189,10 @@ clip_model_load (const char *folder, int dtype, const backend *be, le_error *err
       m->vlayers = le_calloc ((size_t) cfg.vision.layers, sizeof (clip_vision_layer),
                               "CLIP vision layers", err);
       m->base = m->text.text.layers && m->vlayers ? param_store_new (be, err) : NULL;
+      /* the mapped pages go once copied: see weights-load.c */
       ok = m->base != NULL && declare_all (m, set, dtype, err)
-           && param_store_commit (m->base, err) && upload_all (m, set, err);
+           && param_store_commit (m->base, err)
+           && weights_upload_all (m->base, set, NULL, true, err);
     }
   st_set_close (set);
   if (!ok)

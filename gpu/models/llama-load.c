@@ -12,6 +12,7 @@
 
 #include "lora-peft.h"
 #include "safetensors.h"
+#include "weights-load.h"
 
 const char *const llama_linear_names[LLAMA_N_LINEAR] = {
   "q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"
@@ -94,20 +95,13 @@ declare (llama_model *m, const st_set *set, const char *name, int ndim, const in
                "incomplete or not a %s", m->folder, name, m->cfg.architecture);
       return NULL;
     }
-  bool same = s->ndim == ndim;
-  for (int i = 0; same && i < ndim; i++)
-    same = s->shape[i] == shape[i];
-  if (!same)
+  if (!weights_shape_is (s, ndim, shape))
     {
-      char got[128] = "(", want[128] = "(";
-      for (int i = 0; i < s->ndim; i++)
-        snprintf (got + strlen (got), sizeof got - strlen (got), "%s%lld", i ? ", " : "",
-                  (long long) s->shape[i]);
-      for (int i = 0; i < ndim; i++)
-        snprintf (want + strlen (want), sizeof want - strlen (want), "%s%lld", i ? ", " : "",
-                  (long long) shape[i]);
-      le_fail (err, LE_ERR_FORMAT, "%s: tensor %s has shape %s) but config.json (hidden_size "
-               "%lld, intermediate_size %lld, heads %lld/%lld kv, vocab_size %lld) needs %s); "
+      char got[128], want[128];
+      weights_shape_text (got, sizeof got, s->ndim, s->shape);
+      weights_shape_text (want, sizeof want, ndim, shape);
+      le_fail (err, LE_ERR_FORMAT, "%s: tensor %s has shape %s but config.json (hidden_size "
+               "%lld, intermediate_size %lld, heads %lld/%lld kv, vocab_size %lld) needs %s; "
                "config.json does not match the weights", s->file_path, name, got,
                (long long) m->cfg.hidden, (long long) m->cfg.intermediate,
                (long long) m->cfg.n_heads, (long long) m->cfg.n_kv_heads,
@@ -132,49 +126,6 @@ declare (llama_model *m, const st_set *set, const char *name, int ndim, const in
       return NULL;
     }
   return param_store_add (m->base, name, dt, ndim, shape, false, err);
-}
-
-/* Copies every declared tensor from the file, converting where the dtypes differ. */
-static bool
-upload_all (llama_model *m, const st_set *set, le_error *err)
-{
-  void *buf = NULL;
-  size_t cap = 0;
-  bool ok = true;
-  for (int i = 0; ok && i < m->base->n_tensors; i++)
-    {
-      tensor *t = m->base->tensors[i];
-      const st_tensor *s = st_set_find (set, t->name);
-      size_t bytes = tensor_bytes (t);
-      bool same = (t->dtype == LE_F32 && s->dtype == ST_F32)
-                  || (t->dtype == LE_F16 && s->dtype == ST_F16)
-                  || (t->dtype == LE_BF16 && s->dtype == ST_BF16);
-      if (same)
-        {
-          ok = param_store_upload (m->base, t, s->data, bytes, err);
-          continue;
-        }
-      if (bytes > cap)
-        {
-          void *grown = realloc (buf, bytes);
-          if (grown == NULL)
-            {
-              ok = le_fail (err, LE_ERR_MEMORY, "out of memory converting %s", t->name);
-              break;
-            }
-          buf = grown;
-          cap = bytes;
-        }
-      if (t->dtype == LE_F32)
-        ok = st_to_f32 (s, buf, (uint64_t) t->numel, err);
-      else if (t->dtype == LE_F16)
-        ok = st_to_f16 (s, buf, (uint64_t) t->numel, err);
-      else
-        ok = st_to_bf16 (s, buf, (uint64_t) t->numel, err);
-      ok = ok && param_store_upload (m->base, t, buf, bytes, err);
-    }
-  free (buf);
-  return ok;
 }
 
 /* Weights the loader would ignore but that change the maths: refused by name. */
@@ -267,7 +218,7 @@ llama_model_load (const char *folder, int dtype, const backend *be, le_error *er
         le_error_prefix (err, "(config.json has tie_word_embeddings false) ");
       goto fail;
     }
-  if (!param_store_commit (m->base, err) || !upload_all (m, set, err) || !be->sync (err))
+  if (!param_store_commit (m->base, err) || !weights_upload_all (m->base, set, NULL, false, err) || !be->sync (err))
     goto fail;
   st_set_close (set);
   return m;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "safetensors.h"
+#include "weights-load.h"
 
 typedef struct {
   st_set *sets[3];             /* unet, vae, text_encoder (the same set, single file) */
@@ -272,25 +273,17 @@ declare (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
       int64_t want[4];
       int wn = nm->ndim;
       memcpy (want, nm->shape, sizeof want);
-      bool ok = src->ndim == wn;
       if (lc->ldm && nm->ldm_conv1x1 && src->ndim == 4)
         {
           wn = 4;
           want[2] = want[3] = 1;
-          ok = true;
         }
-      for (int i = 0; ok && i < wn; i++)
-        ok = src->shape[i] == want[i];
-      if (!ok)
+      if (!weights_shape_is (src, wn, want))
         {
-          char got[96] = "(", exp[96] = "(";
-          for (int i = 0; i < src->ndim; i++)
-            snprintf (got + strlen (got), sizeof got - strlen (got), "%s%lld", i ? ", " : "",
-                      (long long) src->shape[i]);
-          for (int i = 0; i < wn; i++)
-            snprintf (exp + strlen (exp), sizeof exp - strlen (exp), "%s%lld", i ? ", " : "",
-                      (long long) want[i]);
-          return le_fail (w->err, LE_ERR_FORMAT, "%s: tensor %s has shape %s), expected %s) "
+          char got[96], exp[96];
+          weights_shape_text (got, sizeof got, src->ndim, src->shape);
+          weights_shape_text (exp, sizeof exp, wn, want);
+          return le_fail (w->err, LE_ERR_FORMAT, "%s: tensor %s has shape %s, expected %s "
                           "from the model's config", src->file_path, name, got, exp);
         }
       if (src->dtype != ST_F32 && src->dtype != ST_F16 && src->dtype != ST_BF16)
@@ -320,44 +313,6 @@ declare (sd_walk *w, sd_module *mod, tensor **slot, const sd15_name *nm)
     }
   lc->src[lc->n_src++] = src;
   return true;
-}
-
-static bool
-upload_all (sd15_model *m, load_ctx *lc, le_error *err)
-{
-  void *buf = NULL;
-  size_t cap = 0;
-  bool ok = true;
-  for (int i = 0; ok && i < lc->n_src; i++)
-    {
-      tensor *t = m->base->tensors[i];
-      const st_tensor *src = lc->src[i];
-      size_t bytes = tensor_bytes (t);
-      if (src == NULL)
-        continue;              /* empty model: the store is zeroed on commit? keep as is */
-      if (file_dtype (src->dtype) == t->dtype)
-        {
-          ok = param_store_upload (m->base, t, src->data, bytes, err);
-          continue;
-        }
-      if (bytes > cap)
-        {
-          free (buf);
-          buf = malloc (bytes);
-          cap = buf ? bytes : 0;
-          if (buf == NULL)
-            {
-              ok = le_fail (err, LE_ERR_MEMORY, "out of memory converting %s", src->name);
-              break;
-            }
-        }
-      ok = t->dtype == LE_F32 ? st_to_f32 (src, buf, (uint64_t) t->numel, err)
-           : t->dtype == LE_F16 ? st_to_f16 (src, buf, (uint64_t) t->numel, err)
-           : st_to_bf16 (src, buf, (uint64_t) t->numel, err);
-      ok = ok && param_store_upload (m->base, t, buf, bytes, err);
-    }
-  free (buf);
-  return ok;
 }
 
 static sd15_model *
@@ -395,7 +350,7 @@ build (sd15_model *m, load_ctx *lc, unsigned parts, le_error *err)
         m->be->memset_zero (m->base->tensors[i]->data, tensor_bytes (m->base->tensors[i]));
       return m->be->sync (err);
     }
-  return upload_all (m, lc, err);
+  return weights_upload_all (m->base, NULL, lc->src, false, err);
 }
 
 sd15_model *
