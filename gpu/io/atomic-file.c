@@ -142,6 +142,20 @@ le_atomic_commit (le_atomic_file *f, le_error *err)
   return ok;
 }
 
+bool
+le_atomic_write_file (const char *path, const void *data, size_t len, le_error *err)
+{
+  le_atomic_file f;
+  if (!le_atomic_open (&f, path, err))
+    return false;
+  if (!le_atomic_write (&f, data, len, err))
+    {
+      le_atomic_abort (&f);
+      return false;
+    }
+  return le_atomic_commit (&f, err);
+}
+
 void
 le_atomic_abort (le_atomic_file *f)
 {

@@ -22,6 +22,10 @@ bool le_atomic_write (le_atomic_file *f, const void *data, size_t len, le_error 
 bool le_atomic_commit (le_atomic_file *f, le_error *err);
 void le_atomic_abort (le_atomic_file *f);
 
+/* The whole of PATH replaced by LEN bytes of DATA in one go (open, write, commit, or
+ * abort on failure): for the small files made in memory, such as configs. */
+bool le_atomic_write_file (const char *path, const void *data, size_t len, le_error *err);
+
 /* fsyncs a folder so that a rename inside it survives a crash. */
 bool le_fsync_dir (const char *dir, le_error *err);
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "atomic-file.h"
+#include "fixture-util.h"
 #include "safetensors.h"
 #include "sd-fixture.h"
 
@@ -108,15 +109,6 @@ all_names (name_list *l, int64_t vocab)
   add (l, 3, 0, 0, 0, 0, 0, "%s", "logit_scale", 0, "");
 }
 
-static uint64_t
-splitmix (uint64_t *s)
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 /* Uniform +-1/sqrt(fan_in) for matrices, near 1 for norm weights, small biases, +-1 text
  * tables (CLIP's embeddings are wide too); logit_scale is CLIP's ln(1/0.07). The vision
  * tower's class token and positions are small and its patch kernel strong, so that the
@@ -125,40 +117,14 @@ splitmix (uint64_t *s)
 static void *
 random_tensor (const fixture_name *nm, le_dtype dt, uint64_t *rng, size_t *bytes)
 {
-  int64_t numel = 1, fan_in = 1;
-  for (int i = 0; i < nm->ndim; i++)
-    numel *= nm->shape[i];
-  for (int i = 1; i < nm->ndim; i++)
-    fan_in *= nm->shape[i];
+  int64_t fan_in, numel = fixture_numel (nm->ndim, nm->shape, &fan_in);
   float scale = nm->kind == 0 ? 1.0f / sqrtf ((float) fan_in)
                 : nm->kind == 5 ? 8.0f / sqrtf ((float) fan_in)
                 : nm->kind == 3 ? 1.0f : nm->kind == 4 ? 0.02f : 0.1f;
-  float *f = malloc ((size_t) numel * sizeof *f);
-  if (f == NULL)
-    return NULL;
-  for (int64_t i = 0; i < numel; i++)
-    {
-      float u = (float) ((double) (splitmix (rng) >> 11) / 9007199254740992.0) * 2 - 1;
-      f[i] = (nm->kind == 1 ? 1.0f : 0.0f) + scale * u;
-    }
-  if (nm->ndim == 0)
+  float *f = fixture_uniform (numel, nm->kind == 1 ? 1.0f : 0.0f, scale, rng);
+  if (f != NULL && nm->ndim == 0)
     f[0] = 2.6592f;
-  *bytes = (size_t) numel * dtype_size (dt);
-  if (dt == LE_F32)
-    return f;
-  void *out = malloc (*bytes);
-  if (out)
-    tensor_convert_host (out, dt, f, LE_F32, (size_t) numel);
-  free (f);
-  return out;
-}
-
-static bool
-write_text (const char *path, const char *text, le_error *err)
-{
-  le_atomic_file f;
-  return le_atomic_open (&f, path, err) && le_atomic_write (&f, text, strlen (text), err)
-         && le_atomic_commit (&f, err);
+  return fixture_in_dtype (f, numel, dt, bytes);
 }
 
 static bool
@@ -186,7 +152,7 @@ write_configs (const char *dir, int64_t vocab, le_dtype dt, le_error *err)
     TEXT_FF, POSITIONS, TEXT_HEADS, TEXT_LAYERS, PROJ, (long long) vocab, torch, VIS_HIDDEN,
     IMAGE, VIS_FF, VIS_HEADS, VIS_LAYERS, PATCH, PROJ);
   snprintf (path, sizeof path, "%s/config.json", dir);
-  if (!write_text (path, buf, err))
+  if (!le_atomic_write_file (path, buf, strlen (buf), err))
     return false;
   snprintf (buf, sizeof buf,
     "{\n  \"crop_size\": {\"height\": %d, \"width\": %d},\n  \"do_center_crop\": true,\n"
@@ -198,7 +164,7 @@ write_configs (const char *dir, int64_t vocab, le_dtype dt, le_error *err)
     "  \"rescale_factor\": 0.00392156862745098,\n  \"size\": {\"shortest_edge\": %d}\n}\n",
     IMAGE, IMAGE, IMAGE);
   snprintf (path, sizeof path, "%s/preprocessor_config.json", dir);
-  return write_text (path, buf, err);
+  return le_atomic_write_file (path, buf, strlen (buf), err);
 }
 
 bool

@@ -349,13 +349,5 @@ llama_config_save (const llama_config *cfg, const char *path, le_error *err)
     cfg->bos_id, cfg->eos_id, cfg->torch_dtype[0] ? cfg->torch_dtype : "float32");
   if (n < 0 || (size_t) n >= sizeof text)
     return le_fail (err, LE_ERR_INVALID, "config.json text too long");
-  le_atomic_file f;
-  if (!le_atomic_open (&f, path, err))
-    return false;
-  if (!le_atomic_write (&f, text, (size_t) n, err))
-    {
-      le_atomic_abort (&f);
-      return false;
-    }
-  return le_atomic_commit (&f, err);
+  return le_atomic_write_file (path, text, (size_t) n, err);
 }

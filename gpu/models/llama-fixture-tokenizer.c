@@ -137,20 +137,6 @@ add_json_string (char **buf, size_t *len, size_t *cap, const char *s)
   return add (buf, len, cap, tmp);
 }
 
-static bool
-write_text (const char *path, const char *text, size_t len, le_error *err)
-{
-  le_atomic_file f;
-  if (!le_atomic_open (&f, path, err))
-    return false;
-  if (!le_atomic_write (&f, text, len, err))
-    {
-      le_atomic_abort (&f);
-      return false;
-    }
-  return le_atomic_commit (&f, err);
-}
-
 bool
 llama_fixture_write_tokenizer (const char *dir, int merges, int64_t *vocab_out, le_error *err)
 {
@@ -272,7 +258,7 @@ llama_fixture_write_tokenizer (const char *dir, int merges, int64_t *vocab_out, 
     }
   char path[2048];
   snprintf (path, sizeof path, "%s/tokenizer.json", dir);
-  ok = write_text (path, out, len, err);
+  ok = le_atomic_write_file (path, out, len, err);
   if (ok)
     {
       snprintf (path, sizeof path, "%s/tokenizer_config.json", dir);
@@ -281,7 +267,7 @@ llama_fixture_write_tokenizer (const char *dir, int merges, int64_t *vocab_out, 
                        "  \"clean_up_tokenization_spaces\": false,\n"
                        "  \"model_max_length\": 2048,\n"
                        "  \"tokenizer_class\": \"PreTrainedTokenizerFast\"\n}\n";
-      ok = write_text (path, tc, strlen (tc), err);
+      ok = le_atomic_write_file (path, tc, strlen (tc), err);
     }
   *vocab_out = eos + 1;
 done:

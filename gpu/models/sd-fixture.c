@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "atomic-file.h"
+#include "fixture-util.h"
 #include "json.h"
 #include "safetensors.h"
 #include "sd15.h"
@@ -20,20 +21,6 @@ sd15_fixture_defaults (sd15_fixture_options *o)
   o->layout = SD15_LAYOUT_DIFFUSERS;
   o->dtype = LE_F32;
   o->seed = 1;
-}
-
-static bool
-write_text (const char *path, const char *text, size_t len, le_error *err)
-{
-  le_atomic_file f;
-  if (!le_atomic_open (&f, path, err))
-    return false;
-  if (!le_atomic_write (&f, text, len, err))
-    {
-      le_atomic_abort (&f);
-      return false;
-    }
-  return le_atomic_commit (&f, err);
 }
 
 /* ---- tokenizer ---- */
@@ -173,12 +160,12 @@ sd15_fixture_write_tokenizer (const char *dir, int64_t *vocab_out, le_error *err
                                 i + 1 < vocab.n ? ", " : "}\n");
     }
   snprintf (path, sizeof path, "%s/vocab.json", dir);
-  ok = write_text (path, buf, pos, err);
+  ok = le_atomic_write_file (path, buf, pos, err);
   pos = (size_t) snprintf (buf, cap, "#version: 0.2\n");
   for (size_t i = 0; i < merges.n; i++)
     pos += (size_t) snprintf (buf + pos, cap - pos, "%s\n", merges.tok[i]);
   snprintf (path, sizeof path, "%s/merges.txt", dir);
-  ok = ok && write_text (path, buf, pos, err);
+  ok = ok && le_atomic_write_file (path, buf, pos, err);
   static const char tcfg[] =
     "{\"add_prefix_space\": false, \"bos_token\": \"<|startoftext|>\", "
     "\"clean_up_tokenization_spaces\": true, \"do_lower_case\": true, "
@@ -189,9 +176,9 @@ sd15_fixture_write_tokenizer (const char *dir, int64_t *vocab_out, le_error *err
     "{\"bos_token\": \"<|startoftext|>\", \"eos_token\": \"<|endoftext|>\", "
     "\"pad_token\": \"<|endoftext|>\", \"unk_token\": \"<|endoftext|>\"}\n";
   snprintf (path, sizeof path, "%s/tokenizer_config.json", dir);
-  ok = ok && write_text (path, tcfg, sizeof tcfg - 1, err);
+  ok = ok && le_atomic_write_file (path, tcfg, sizeof tcfg - 1, err);
   snprintf (path, sizeof path, "%s/special_tokens_map.json", dir);
-  ok = ok && write_text (path, smap, sizeof smap - 1, err);
+  ok = ok && le_atomic_write_file (path, smap, sizeof smap - 1, err);
   if (vocab_out)
     *vocab_out = (int64_t) vocab.n;
   free (buf);
@@ -223,7 +210,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     "  \"unet\": [\"diffusers\", \"UNet2DConditionModel\"],\n"
     "  \"vae\": [\"diffusers\", \"AutoencoderKL\"]\n}\n");
   snprintf (path, sizeof path, "%s/model_index.json", dir);
-  if (!write_text (path, buf, (size_t) n, err))
+  if (!le_atomic_write_file (path, buf, (size_t) n, err))
     return false;
 
   char down[256] = "", up[256] = "", bo[128] = "", vdown[256] = "", vup[256] = "",
@@ -258,7 +245,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     (long long) c->heads[0], bo, (long long) c->cross_dim, down, (long long) c->unet_in,
     c->layers_per_block, c->unet_groups, (long long) c->unet_out, up);
   snprintf (path, sizeof path, "%s/unet/config.json", dir);
-  if (!write_text (path, buf, (size_t) n, err))
+  if (!le_atomic_write_file (path, buf, (size_t) n, err))
     return false;
   n = snprintf (buf, sizeof buf,
     "{\n  \"_class_name\": \"AutoencoderKL\",\n  \"_diffusers_version\": \"0.27.0\",\n"
@@ -268,7 +255,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     "  \"scaling_factor\": 0.18215,\n  \"up_block_types\": [%s]\n}\n",
     vbo, vdown, (long long) c->latent_channels, c->vae_layers_per_block, c->vae_groups, vup);
   snprintf (path, sizeof path, "%s/vae/config.json", dir);
-  if (!write_text (path, buf, (size_t) n, err))
+  if (!le_atomic_write_file (path, buf, (size_t) n, err))
     return false;
   n = snprintf (buf, sizeof buf,
     "{\n  \"architectures\": [\"CLIPTextModel\"],\n  \"attention_dropout\": 0.0,\n"
@@ -283,7 +270,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     (long long) c->clip_heads, (long long) c->clip_layers, (long long) c->clip_hidden,
     (long long) c->clip_vocab);
   snprintf (path, sizeof path, "%s/text_encoder/config.json", dir);
-  if (!write_text (path, buf, (size_t) n, err))
+  if (!le_atomic_write_file (path, buf, (size_t) n, err))
     return false;
   n = snprintf (buf, sizeof buf,
     "{\n  \"_class_name\": \"DDPMScheduler\",\n  \"_diffusers_version\": \"0.27.0\",\n"
@@ -292,50 +279,22 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     "  \"prediction_type\": \"epsilon\",\n  \"set_alpha_to_one\": false,\n"
     "  \"steps_offset\": 1,\n  \"trained_betas\": null\n}\n");
   snprintf (path, sizeof path, "%s/scheduler/scheduler_config.json", dir);
-  return write_text (path, buf, (size_t) n, err);
+  return le_atomic_write_file (path, buf, (size_t) n, err);
 }
 
 /* ---- weights ---- */
-
-static uint64_t
-splitmix (uint64_t *s)
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 /* Values in a tensor's dtype: uniform in +-1/sqrt(fan_in) for matrices and kernels, near 1
  * for norm weights, small for biases, so every path of the network carries signal. */
 static void *
 random_tensor (const sd15_name *nm, le_dtype dt, uint64_t *rng, size_t *bytes)
 {
-  int64_t numel = 1, fan_in = 1;
-  for (int i = 0; i < nm->ndim; i++)
-    numel *= nm->shape[i];
-  for (int i = 1; i < nm->ndim; i++)
-    fan_in *= nm->shape[i];
+  int64_t fan_in, numel = fixture_numel (nm->ndim, nm->shape, &fan_in);
   bool is_bias = strstr (nm->diffusers, ".bias") != NULL;
   bool is_norm_w = nm->ndim == 1 && !is_bias;
   float scale = nm->ndim >= 2 ? 1.0f / sqrtf ((float) fan_in) : 0.1f;
-  float *f = malloc ((size_t) numel * sizeof *f);
-  if (f == NULL)
-    return NULL;
-  for (int64_t i = 0; i < numel; i++)
-    {
-      float u = (float) ((double) (splitmix (rng) >> 11) / 9007199254740992.0) * 2 - 1;
-      f[i] = (is_norm_w ? 1.0f : 0.0f) + scale * u;
-    }
-  /* token and position tables: wider, like CLIP's (so the layer norms see variety) */
-  *bytes = (size_t) numel * dtype_size (dt);
-  if (dt == LE_F32)
-    return f;
-  void *out = malloc (*bytes);
-  if (out)
-    tensor_convert_host (out, dt, f, LE_F32, (size_t) numel);
-  free (f);
-  return out;
+  return fixture_in_dtype (fixture_uniform (numel, is_norm_w ? 1.0f : 0.0f, scale, rng),
+                           numel, dt, bytes);
 }
 
 static st_dtype

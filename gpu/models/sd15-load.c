@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fixture-util.h"
 #include "safetensors.h"
 #include "weights-load.h"
 
@@ -471,15 +472,6 @@ sd15_n_base_params (const sd15_model *m)
   return n;
 }
 
-static uint64_t
-splitmix (uint64_t *s)
-{
-  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 bool
 sd15_model_fill_random (sd15_model *m, uint64_t seed, le_error *err)
 {
@@ -503,7 +495,7 @@ sd15_model_fill_random (sd15_model *m, uint64_t seed, le_error *err)
           return false;
         }
       for (int64_t k = 0; k < t->numel; k++)
-        f[k] = base + scale * (float) ((double) (splitmix (&rng) >> 11) / 4503599627370496.0 - 1);
+        f[k] = base + scale * (float) ((double) (fixture_next_u64 (&rng) >> 11) / 4503599627370496.0 - 1);
       if (conv)
         tensor_convert_host (conv, t->dtype, f, LE_F32, (size_t) t->numel);
       ok = param_store_upload (m->base, t, conv ? conv : (void *) f, tensor_bytes (t), err);
