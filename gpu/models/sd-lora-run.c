@@ -16,6 +16,7 @@
 #include "ddpm.h"
 #include "kohya.h"
 #include "ops.h"
+#include "run-common.h"
 #include "sd-sampler.h"
 
 typedef struct {
@@ -44,33 +45,6 @@ struct sd_lora_run {
   char **captions;               /* of the images kept */
   char started_at[32];
 };
-
-static le_run_status
-fail (const le_run_hooks *hooks, const char *code, le_error *e, le_error *err)
-{
-  hooks->error (hooks->user, code, e->message);
-  if (err != NULL && err != e)
-    *err = *e;
-  return LE_RUN_FAILED;
-}
-
-static const backend *
-pick_backend (const char *device, const le_run_hooks *hooks, le_error *err)
-{
-  char why[256] = "";
-  if (device == NULL || strcmp (device, "auto") == 0)
-    {
-      if (cuda_backend_available (why, sizeof why))
-        return backend_select ("cuda", err);
-      char msg[400];
-      snprintf (msg, sizeof msg, "no usable GPU (%s); training on the CPU", why);
-      hooks->log (hooks->user, "info", msg);
-      return backend_select ("cpu", err);
-    }
-  if (strncmp (device, "cuda:", 5) == 0)
-    device = "cuda";
-  return backend_select (device, err);
-}
 
 /* ---- latent cache on disk: output_dir/cache/<hash>.latent, keyed by the file's path,
  * mtime and size, the size it was cropped to, the mirror flag and the model ---- */
@@ -617,7 +591,7 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   if (r == NULL)
     {
       le_fail (&e, LE_ERR_MEMORY, "out of memory");
-      fail (hooks, "out-of-memory", &e, err);
+      run_fail (hooks, "out-of-memory", &e, err);
       return NULL;
     }
   r->o = *o;
@@ -626,7 +600,7 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   time_t now = time (NULL);
   snprintf (r->started_at, sizeof r->started_at, "%lld", (long long) now);
   const char *code = "device";
-  r->be = o->backend != NULL ? o->backend : pick_backend (o->device, hooks, &e);
+  r->be = o->backend != NULL ? o->backend : run_pick_backend (o->device, hooks, &e);
   if (r->be == NULL)
     goto bad;
   code = "model";
@@ -688,7 +662,7 @@ sd_lora_prepare (const sd_lora_options *o, const le_run_hooks *hooks, le_error *
   hooks->log (hooks->user, "info", msg);
   return r;
 bad:
-  fail (hooks, code, &e, err);
+  run_fail (hooks, code, &e, err);
   sd_lora_free (r);
   return NULL;
 }
@@ -736,7 +710,7 @@ sd_lora_train (sd_lora_run *r, const le_run_hooks *hooks, le_trainer_result *res
     {
       le_error e = { 0 };
       if (!text_group (m, tm.params, text_lr (&r->o), &text, &e))
-        return fail (hooks, "config", &e, err);
+        return run_fail (hooks, "config", &e, err);
       tm.groups = &text;
       tm.n_groups = 1;
     }

@@ -6,6 +6,7 @@
 
 #include "atomic-file.h"
 #include "lora-peft.h"
+#include "run-common.h"
 #include "text-dataset.h"
 #include "text-lora-run.h"
 
@@ -81,25 +82,6 @@ text_write_samples (void *self, graph *g, int64_t step, const char *samples_dir,
   return true;
 }
 
-/* The backend for O->device; "auto" without a GPU says so once, as a log event. */
-static const backend *
-pick_backend (const char *device, const le_run_hooks *hooks, le_error *err)
-{
-  char why[256] = "";
-  if (device == NULL || strcmp (device, "auto") == 0)
-    {
-      if (cuda_backend_available (why, sizeof why))
-        return backend_select ("cuda", err);
-      char msg[400];
-      snprintf (msg, sizeof msg, "no usable GPU (%s); training on the CPU", why);
-      hooks->log (hooks->user, "info", msg);
-      return backend_select ("cpu", err);
-    }
-  if (strncmp (device, "cuda:", 5) == 0)
-    device = "cuda";
-  return backend_select (device, err);
-}
-
 /* The dtype of the frozen weights for PRECISION on BE: on a GPU the products read BF16
  * (bf16) or F16 (fp16) weights with F32 accumulation, or F32 (no); the CPU keeps what the
  * file holds, since it converts per product anyway. */
@@ -125,15 +107,6 @@ text_run_free (text_run *r)
   free (r->count);
 }
 
-static le_run_status
-fail (const le_run_hooks *hooks, const char *code, le_error *e, le_error *err)
-{
-  hooks->error (hooks->user, code, e->message);
-  if (err != NULL)
-    *err = *e;
-  return LE_RUN_FAILED;
-}
-
 le_run_status
 text_lora_run (const text_lora_options *o, const le_run_hooks *hooks,
                le_trainer_result *result, le_error *err)
@@ -143,27 +116,27 @@ text_lora_run (const text_lora_options *o, const le_run_hooks *hooks,
   le_run_status st = LE_RUN_FAILED;
   char msg[1400];
 
-  const backend *be = o->backend != NULL ? o->backend : pick_backend (o->device, hooks, &e);
+  const backend *be = o->backend != NULL ? o->backend : run_pick_backend (o->device, hooks, &e);
   if (be == NULL)
-    return fail (hooks, "device", &e, err);
+    return run_fail (hooks, "device", &e, err);
   r.model = llama_model_load (o->base_model, text_lora_weight_dtype (be, o->train.precision),
                               be, &e);
   if (r.model == NULL)
     {
-      st = fail (hooks, "model", &e, err);
+      st = run_fail (hooks, "model", &e, err);
       goto out;
     }
   r.model->checkpointing = o->gradient_checkpointing;
   r.tok = le_tokenizer_load (o->tokenizer_path ? o->tokenizer_path : o->base_model, &e);
   if (r.tok == NULL)
     {
-      st = fail (hooks, "tokenizer", &e, err);
+      st = run_fail (hooks, "tokenizer", &e, err);
       goto out;
     }
   r.data = text_dataset_load (o->train_data_dir, r.tok, o->sequence_length, &e);
   if (r.data == NULL)
     {
-      st = fail (hooks, "dataset", &e, err);
+      st = run_fail (hooks, "dataset", &e, err);
       goto out;
     }
   const char *cut = text_dataset_cut_warning (r.data);
@@ -172,7 +145,7 @@ text_lora_run (const text_lora_options *o, const le_run_hooks *hooks,
   if (!llama_lora_attach (r.model, o->target_modules, o->rank, (float) o->alpha,
                           (float) o->dropout, o->train.seed, &e))
     {
-      st = fail (hooks, "config", &e, err);
+      st = run_fail (hooks, "config", &e, err);
       goto out;
     }
   size_t cells = (size_t) (o->train.batch_size * o->sequence_length);
@@ -182,7 +155,7 @@ text_lora_run (const text_lora_options *o, const le_run_hooks *hooks,
     {
       le_fail (&e, LE_ERR_MEMORY, "out of memory for batches of %lld x %lld tokens",
                (long long) o->train.batch_size, (long long) o->sequence_length);
-      st = fail (hooks, "out-of-memory", &e, err);
+      st = run_fail (hooks, "out-of-memory", &e, err);
       goto out;
     }
   snprintf (msg, sizeof msg,
