@@ -11,48 +11,7 @@
 #include <sys/stat.h>
 
 #include "json.h"
-
-/* The whole of PATH, NUL-terminated, or NULL (errno set). */
-static char *
-read_text (const char *path, size_t *len)
-{
-  FILE *fp = fopen (path, "rb");
-  if (fp == NULL)
-    return NULL;
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;)
-    {
-      if (n + 4096 + 1 > cap)
-        {
-          cap = cap ? 2 * cap : 8192;
-          char *grown = realloc (buf, cap);
-          if (grown == NULL || cap > (64u << 20))
-            {
-              free (grown ? grown : buf);
-              fclose (fp);
-              errno = ENOMEM;
-              return NULL;
-            }
-          buf = grown;
-        }
-      size_t got = fread (buf + n, 1, 4096, fp);
-      n += got;
-      if (got < 4096)
-        break;
-    }
-  bool bad = ferror (fp);
-  fclose (fp);
-  if (bad)
-    {
-      free (buf);
-      errno = EIO;
-      return NULL;
-    }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
+#include "read-file.h"
 
 static bool
 get_int (const le_json_doc *d, uint32_t obj, const char *key, int64_t *out)
@@ -152,7 +111,8 @@ clip_config_load (const char *folder, clip_config *c, le_error *err)
   char path[2048];
   snprintf (path, sizeof path, "%s/config.json", folder);
   size_t len = 0;
-  char *text = read_text (path, &len);
+  /* why it cannot be read is told by what FOLDER is, not by the read's error */
+  char *text = le_read_file (path, 64u << 20, "a config file", &len, NULL);
   if (text == NULL)
     return refuse_not_folder (folder, err);
   le_json_doc d = { 0 };
@@ -223,9 +183,9 @@ clip_preprocessor_load (const char *folder, int64_t image_size, clip_preprocesso
   char path[2048];
   snprintf (path, sizeof path, "%s/preprocessor_config.json", folder);
   size_t len = 0;
-  char *text = read_text (path, &len);
+  char *text = le_read_file (path, 64u << 20, "a config file", &len, NULL);
   if (text == NULL)
-    return true;
+    return true;               /* optional: CLIP's own numbers above */
   le_json_doc d = { 0 };
   if (!le_json_parse (&d, text, len, err))
     {

@@ -1,7 +1,6 @@
 /* hf-config.c: reading and writing the config.json of an HF LLaMA-family folder. */
 #include "hf-config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,60 +9,9 @@
 
 #include "atomic-file.h"
 #include "json.h"
+#include "read-file.h"
 
 static const char *const supported_archs[] = { "LlamaForCausalLM", "MistralForCausalLM" };
-
-/* Reads a whole (small) file; NULL with an error naming it. */
-static char *
-read_small_file (const char *path, size_t *len, le_error *err)
-{
-  FILE *fp = fopen (path, "rb");
-  if (fp == NULL)
-    {
-      le_fail (err, LE_ERR_IO, "%s: cannot open: %s", path, strerror (errno));
-      return NULL;
-    }
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  for (;;)
-    {
-      if (n + 4096 > cap)
-        {
-          if (cap > 64u * 1024 * 1024)
-            {
-              fclose (fp);
-              free (buf);
-              le_fail (err, LE_ERR_FORMAT, "%s: too big for a config file", path);
-              return NULL;
-            }
-          cap = cap ? cap * 2 : 8192;
-          char *nb = realloc (buf, cap + 1);
-          if (nb == NULL)
-            {
-              fclose (fp);
-              free (buf);
-              le_fail (err, LE_ERR_MEMORY, "%s: out of memory", path);
-              return NULL;
-            }
-          buf = nb;
-        }
-      size_t got = fread (buf + n, 1, cap - n, fp);
-      n += got;
-      if (got == 0)
-        break;
-    }
-  bool bad = ferror (fp);
-  fclose (fp);
-  if (bad)
-    {
-      free (buf);
-      le_fail (err, LE_ERR_IO, "%s: read error", path);
-      return NULL;
-    }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
-}
 
 static bool
 get_int (const le_json_doc *doc, uint32_t obj, const char *key, bool required, int64_t *out,
@@ -300,7 +248,7 @@ llama_config_load (const char *folder, llama_config *cfg, le_error *err)
   else
     snprintf (path, sizeof path, "%s", folder);
   size_t len;
-  char *text = read_small_file (path, &len, err);
+  char *text = le_read_file (path, 64u << 20, "a config file", &len, err);
   if (text == NULL)
     return false;
   bool ok = llama_config_parse (text, len, path, cfg, err);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "read-file.h"
 
 static int
 compare_str (const void *a, const void *b)
@@ -29,49 +30,6 @@ blank (const char *s, size_t n)
     if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
       return false;
   return true;
-}
-
-static char *
-read_file (const char *path, size_t *len, le_error *err)
-{
-  FILE *fp = fopen (path, "rb");
-  if (fp == NULL)
-    {
-      le_fail (err, LE_ERR_IO, "%s: cannot open: %s", path, strerror (errno));
-      return NULL;
-    }
-  char *buf = NULL;
-  size_t n = 0, cap = 0, got;
-  do
-    {
-      if (n + 65536 + 1 > cap)
-        {
-          cap = cap ? cap * 2 : 131072;
-          char *grown = realloc (buf, cap);
-          if (grown == NULL)
-            {
-              free (buf);
-              fclose (fp);
-              le_fail (err, LE_ERR_MEMORY, "%s: out of memory", path);
-              return NULL;
-            }
-          buf = grown;
-        }
-      got = fread (buf + n, 1, cap - n - 1, fp);
-      n += got;
-    }
-  while (got > 0);
-  bool bad = ferror (fp);
-  fclose (fp);
-  if (bad)
-    {
-      free (buf);
-      le_fail (err, LE_ERR_IO, "%s: read error", path);
-      return NULL;
-    }
-  buf[n] = '\0';
-  *len = n;
-  return buf;
 }
 
 /* Appends one sample: BOS + prompt + text + EOS; the tokens of TEXT and EOS count, and
@@ -164,7 +122,7 @@ read_one_file (text_dataset *ds, const le_tokenizer *tok, int64_t seq_len, int f
   const char *path = ds->files[file];
   bool jsonl = has_suffix (path, ".jsonl");
   size_t len;
-  char *text = read_file (path, &len, err);
+  char *text = le_read_file (path, 0, NULL, &len, err);
   if (text == NULL)
     return false;
   bool ok = true;
