@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +88,57 @@ test_killed_writer_leaves_old_or_new (void)
     }
 }
 
+/* A disk that fills up in the middle of a save (a file size limit makes write() fail
+ * the same way): the save reports the file, the old content stays, and no temporary
+ * file is left to fill the disk further. */
+static void
+test_full_disk_keeps_old_content (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "metadata.csv", NULL);
+  gsize big = 1 << 20;
+  g_autofree char *a = g_malloc (big);
+  g_autofree char *got = NULL;
+  gsize len = 0;
+  int status = 0;
+  pid_t pid;
+
+  memset (a, 'a', big);
+  g_assert_true (studio_atomic_write (path, "old caption", 11, NULL));
+  pid = fork ();
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      struct rlimit limit = { 64 * 1024, 64 * 1024 };
+      GError *error = NULL;
+      gboolean saved;
+
+      signal (SIGXFSZ, SIG_IGN);
+      setrlimit (RLIMIT_FSIZE, &limit);
+      saved = studio_atomic_write (path, a, big, &error);
+      /* Exit codes tell the parent what went wrong: 1 the save claimed success, 2 no
+       * error was set, 3 the message does not name the file. */
+      if (saved)
+        _exit (1);
+      if (error == NULL)
+        _exit (2);
+      _exit (strstr (error->message, path) != NULL ? 0 : 3);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+
+  g_assert_true (g_file_get_contents (path, &got, &len, NULL));
+  g_assert_cmpstr (got, ==, "old caption");
+  {
+    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+    int n = 0;
+    while (g_dir_read_name (d))
+      n++;
+    g_assert_cmpint (n, ==, 1);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -93,5 +146,6 @@ main (int argc, char **argv)
   g_test_add_func ("/atomic/replaces-content", test_replaces_content);
   g_test_add_func ("/atomic/missing-folder", test_missing_folder_is_an_error);
   g_test_add_func ("/atomic/killed-writer", test_killed_writer_leaves_old_or_new);
+  g_test_add_func ("/atomic/full-disk", test_full_disk_keeps_old_content);
   return g_test_run ();
 }

@@ -48,9 +48,8 @@ typedef struct {
   float mean[3], std[3];
 } clip_preprocessor;
 
-typedef struct {
-  sd_module ln1, q, k, v, out, ln2, fc1, fc2;
-} clip_vision_layer;
+/* the vision tower's layers are laid out as the text tower's (clip_encoder_layer runs both) */
+typedef clip_layer clip_vision_layer;
 
 typedef struct {
   clip_config cfg;

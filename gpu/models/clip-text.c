@@ -21,24 +21,31 @@ heads_of (graph *g, tensor *x, int64_t heads)
 }
 
 tensor *
-clip_layer_forward (graph *g, const sd15_model *m, const clip_layer *l, tensor *x)
+clip_encoder_layer (graph *g, const sd15_model *m, const clip_layer *l, tensor *x,
+                    int64_t heads, float eps, bool causal, bool quick_gelu)
 {
   if (x == NULL)
     return NULL;
-  const sd15_config *c = &m->cfg;
-  int64_t B = x->shape[0], T = x->shape[1], C = x->shape[2], H = c->clip_heads;
-  tensor *h = op_layernorm (g, x, l->ln1.w, l->ln1.b, c->clip_eps);
+  int64_t B = x->shape[0], T = x->shape[1], C = x->shape[2], H = heads;
+  tensor *h = op_layernorm (g, x, l->ln1.w, l->ln1.b, eps);
   tensor *q = heads_of (g, sd_linear (g, m, &l->q, h), H);                // (B, H, T, D)
   tensor *k = heads_of (g, sd_linear (g, m, &l->k, h), H);
   tensor *v = heads_of (g, sd_linear (g, m, &l->v, h), H);
-  tensor *o = op_attention (g, q, k, v, true, 1.0f / sqrtf ((float) (C / H)));
+  tensor *o = op_attention (g, q, k, v, causal, 1.0f / sqrtf ((float) (C / H)));
   static const int perm[4] = { 0, 2, 1, 3 };
   int64_t s[3] = { B, T, C };
   o = op_reshape (g, op_permute (g, o, perm), 3, s);                       // (B, T, C)
   x = op_add (g, x, sd_linear (g, m, &l->out, o));
-  h = op_layernorm (g, x, l->ln2.w, l->ln2.b, c->clip_eps);
-  h = op_quick_gelu (g, sd_linear (g, m, &l->fc1, h));                     // (B, T, F)
+  h = op_layernorm (g, x, l->ln2.w, l->ln2.b, eps);
+  h = sd_linear (g, m, &l->fc1, h);                                        // (B, T, F)
+  h = quick_gelu ? op_quick_gelu (g, h) : op_gelu (g, h);
   return op_add (g, x, sd_linear (g, m, &l->fc2, h));
+}
+
+tensor *
+clip_layer_forward (graph *g, const sd15_model *m, const clip_layer *l, tensor *x)
+{
+  return clip_encoder_layer (g, m, l, x, m->cfg.clip_heads, m->cfg.clip_eps, true, true);
 }
 
 tensor *

@@ -4,42 +4,9 @@
  * layer norm of the class token, visual_projection. */
 #include "clip-model.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 #include "ops.h"
-
-/* (B, T, C) -> (B, H, T, D) */
-static tensor *
-heads_of (graph *g, tensor *x, int64_t heads)
-{
-  if (x == NULL)
-    return NULL;
-  int64_t s[4] = { x->shape[0], x->shape[1], heads, x->shape[2] / heads };
-  static const int perm[4] = { 0, 2, 1, 3 };
-  return op_permute (g, op_reshape (g, x, 4, s), perm);
-}
-
-static tensor *
-vision_layer (graph *g, const clip_tower_config *c, const clip_vision_layer *l, tensor *x)
-{
-  if (x == NULL)
-    return NULL;
-  int64_t B = x->shape[0], T = x->shape[1], C = x->shape[2], H = c->heads;
-  tensor *h = op_layernorm (g, x, l->ln1.w, l->ln1.b, c->eps);
-  tensor *q = heads_of (g, sd_linear (g, NULL, &l->q, h), H);              // (B, H, T, D)
-  tensor *k = heads_of (g, sd_linear (g, NULL, &l->k, h), H);
-  tensor *v = heads_of (g, sd_linear (g, NULL, &l->v, h), H);
-  tensor *o = op_attention (g, q, k, v, false, 1.0f / sqrtf ((float) (C / H)));
-  static const int perm[4] = { 0, 2, 1, 3 };
-  int64_t s[3] = { B, T, C };
-  o = op_reshape (g, op_permute (g, o, perm), 3, s);                       // (B, T, C)
-  x = op_add (g, x, sd_linear (g, NULL, &l->out, o));
-  h = op_layernorm (g, x, l->ln2.w, l->ln2.b, c->eps);
-  h = sd_linear (g, NULL, &l->fc1, h);                                     // (B, T, F)
-  h = c->quick_gelu ? op_quick_gelu (g, h) : op_gelu (g, h);
-  return op_add (g, x, sd_linear (g, NULL, &l->fc2, h));
-}
 
 tensor *
 clip_vision_forward (clip_model *m, graph *g, tensor *pixels)
@@ -84,7 +51,8 @@ clip_vision_forward (clip_model *m, graph *g, tensor *pixels)
   x = op_reshape (g, x, 3, s3);
   x = op_layernorm (g, x, m->pre_ln.w, m->pre_ln.b, c->vision.eps);
   for (int64_t i = 0; i < c->vision.layers; i++)
-    x = vision_layer (g, &c->vision, &m->vlayers[i], x);
+    x = clip_encoder_layer (g, NULL, &m->vlayers[i], x, c->vision.heads, c->vision.eps, false,
+                            c->vision.quick_gelu);
   tensor *pooled = op_slice (g, x, 1, 0, 1);                                // (B, 1, C)
   int64_t s_bc[2] = { B, C };
   pooled = op_reshape (g, pooled, 2, s_bc);

@@ -335,7 +335,12 @@ tensor *sd_attention_forward (graph *g, const sd15_model *m, const sd_attention 
 /* x // (B, C, H, W) -> same: the VAE mid-block attention with its residual */
 tensor *sd_vae_attention_forward (graph *g, const sd15_model *m, const sd_vae_attention *a,
                                   tensor *x);
-/* x // (B, T, C) -> same */
+/* x // (B, T, C) -> same: one pre-LN CLIP encoder layer of either tower, HEADS heads,
+ * causal attention (text) or not (vision), quick GELU or erf GELU; M gives sd_linear its
+ * LoRA (NULL: none). */
+tensor *clip_encoder_layer (graph *g, const sd15_model *m, const clip_layer *l, tensor *x,
+                            int64_t heads, float eps, bool causal, bool quick_gelu);
+/* x // (B, T, C) -> same: a layer of M's text encoder (causal, quick GELU) */
 tensor *clip_layer_forward (graph *g, const sd15_model *m, const clip_layer *l, tensor *x);
 
 /* Parameter counts (for logs). */

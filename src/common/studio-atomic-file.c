@@ -1,6 +1,7 @@
 /* studio-atomic-file.c: crash-safe file replacement (see the header). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -9,11 +10,11 @@
 
 #include "studio-atomic-file.h"
 
+/* FORMAT is a whole translated sentence with the path and the system's reason in it. */
 static gboolean
-set_errno_error (GError **error, int err, const char *what, const char *path)
+set_errno_error (GError **error, int err, const char *format, const char *path)
 {
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err),
-               "%s “%s”: %s", what, path, g_strerror (err));
+  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (err), format, path, g_strerror (err));
   return FALSE;
 }
 
@@ -42,7 +43,7 @@ studio_atomic_write (const char *path, const void *data, gsize len, GError **err
 
   fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
-    return set_errno_error (error, errno, "Cannot create a temporary file beside", path);
+    return set_errno_error (error, errno, _("Cannot create a temporary file beside “%s”: %s"), path);
 
   while (left > 0)
     {
@@ -54,7 +55,7 @@ studio_atomic_write (const char *path, const void *data, gsize len, GError **err
           int err = errno;
           close (fd);
           g_unlink (tmpl);
-          return set_errno_error (error, err, "Cannot write", path);
+          return set_errno_error (error, err, _("Cannot write “%s”: %s"), path);
         }
       p += n;
       left -= (gsize) n;
@@ -64,14 +65,14 @@ studio_atomic_write (const char *path, const void *data, gsize len, GError **err
     {
       int err = errno;
       g_unlink (tmpl);
-      return set_errno_error (error, err, "Cannot flush", path);
+      return set_errno_error (error, err, _("Cannot flush “%s” to the disk: %s"), path);
     }
 
   if (g_rename (tmpl, path) != 0)
     {
       int err = errno;
       g_unlink (tmpl);
-      return set_errno_error (error, err, "Cannot replace", path);
+      return set_errno_error (error, err, _("Cannot replace “%s”: %s"), path);
     }
 
   sync_parent_folder (path);

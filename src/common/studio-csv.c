@@ -1,6 +1,7 @@
 /* studio-csv.c: RFC 4180 reader and writer for caption CSV files (see the header). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "studio-atomic-file.h"
@@ -76,8 +77,8 @@ studio_csv_parse_records (const char *data, gsize len, const char *name,
   if (!g_utf8_validate (data, len, &invalid))
     {
       g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_ENCODING,
-                   "“%s” line %u: not valid UTF-8 text; save the file as UTF-8 "
-                   "(most editors offer it under “Save As” → encoding)",
+                   _("“%s” line %u: not valid UTF-8 text; save the file as UTF-8 "
+                   "(most editors offer it under “Save As” → encoding)"),
                    name, line_of_offset (data, invalid - data));
       return NULL;
     }
@@ -116,8 +117,8 @@ studio_csv_parse_records (const char *data, gsize len, const char *name,
                   if (pos >= len)
                     {
                       g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_SYNTAX,
-                                   "“%s” line %u: a quoted field is never closed; add "
-                                   "the missing closing quote (\")",
+                                   _("“%s” line %u: a quoted field is never closed; add "
+                                   "the missing closing quote (\")"),
                                    name, quote_line);
                       return NULL;
                     }
@@ -141,8 +142,8 @@ studio_csv_parse_records (const char *data, gsize len, const char *name,
               if (pos < len && data[pos] != ',' && !is_line_end (data[pos]))
                 {
                   g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_SYNTAX,
-                               "“%s” line %u: text follows a closing quote; a quote "
-                               "inside a quoted field must be doubled (\"\")",
+                               _("“%s” line %u: text follows a closing quote; a quote "
+                               "inside a quoted field must be doubled (\"\")"),
                                name, line);
                   return NULL;
                 }
@@ -154,9 +155,9 @@ studio_csv_parse_records (const char *data, gsize len, const char *name,
                   if (data[pos] == '"')
                     {
                       g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_SYNTAX,
-                                   "“%s” line %u: stray quote (\") inside an unquoted "
+                                   _("“%s” line %u: stray quote (\") inside an unquoted "
                                    "field; put the whole field in quotes and double "
-                                   "the quote (\"\")",
+                                   "the quote (\"\")"),
                                    name, line);
                       return NULL;
                     }
@@ -229,12 +230,12 @@ studio_csv_parse (const char *data, gsize len, const char *name, GError **error)
         {
           if (fields->len == 1)
             g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_FIELDS,
-                         "“%s” line %u: only one field; each row needs a file name, a "
-                         "comma, and the caption (filename,prompt)", name, line);
+                         _("“%s” line %u: only one field; each row needs a file name, a "
+                         "comma, and the caption (filename,prompt)"), name, line);
           else
             g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_FIELDS,
-                         "“%s” line %u: %u fields where 2 (filename,prompt) were "
-                         "expected; put a caption that holds commas in double quotes",
+                         _("“%s” line %u: %u fields where 2 (filename,prompt) were "
+                         "expected; put a caption that holds commas in double quotes"),
                          name, line, fields->len);
           g_ptr_array_unref (rows);
           return NULL;
@@ -244,7 +245,7 @@ studio_csv_parse (const char *data, gsize len, const char *name, GError **error)
       if (*filename == '\0')
         {
           g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_FIELDS,
-                       "“%s” line %u: the file name is empty", name, line);
+                       _("“%s” line %u: the file name is empty"), name, line);
           g_ptr_array_unref (rows);
           return NULL;
         }
@@ -263,7 +264,7 @@ studio_csv_load (const char *path, GError **error)
   if (!g_file_get_contents (path, &data, &len, &local_error))
     {
       g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_IO,
-                   "Cannot read the caption file: %s", local_error->message);
+                   _("Cannot read the caption file: %s"), local_error->message);
       return NULL;
     }
   return studio_csv_parse (data, len, path, error);
@@ -318,7 +319,7 @@ studio_csv_save (const char *path, GPtrArray *rows, GError **error)
   if (!studio_atomic_write (path, text, len, &local_error))
     {
       g_set_error (error, STUDIO_CSV_ERROR, STUDIO_CSV_ERROR_IO,
-                   "Cannot save the caption file: %s", local_error->message);
+                   _("Cannot save the caption file: %s"), local_error->message);
       return FALSE;
     }
   return TRUE;

@@ -2,6 +2,7 @@
  * dataset images (see the header). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <stdio.h>
@@ -328,8 +329,8 @@ static gboolean
 set_truncated (GError **error, const char *path, StudioImageFormat format)
 {
   g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_UNREADABLE,
-               "“%s” is cut short: the %s data stops before its end. The copy is "
-               "probably incomplete; copy the image again or remove it",
+               _("“%s” is cut short: the %s data stops before its end. The copy is "
+               "probably incomplete; copy the image again or remove it"),
                path, studio_image_format_name (format));
   return FALSE;
 }
@@ -343,7 +344,7 @@ check_whole_file (const char *path, StudioImageFormat format, GError **error)
   if (map == NULL)
     {
       g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_IO,
-                   "Cannot read “%s”: %s", path, local_error->message);
+                   _("Cannot read “%s”: %s"), path, local_error->message);
       return FALSE;
     }
   const guint8 *d = (const guint8 *) g_mapped_file_get_contents (map);
@@ -372,7 +373,7 @@ studio_image_probe (const char *path, StudioProbeMode mode, StudioImageInfo *inf
     {
       int err = errno;
       g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_IO,
-                   "Cannot open “%s”: %s", path, g_strerror (err));
+                   _("Cannot open “%s”: %s"), path, g_strerror (err));
       return FALSE;
     }
   head_len = fread (head, 1, sizeof head, f);
@@ -391,17 +392,17 @@ studio_image_probe (const char *path, StudioProbeMode mode, StudioImageInfo *inf
     {
     case STUDIO_IMAGE_FORMAT_UNKNOWN:
       g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_NOT_IMAGE,
-                   file_size == 0 ? "“%s” is empty, not an image; remove it or copy it again"
-                                  : "“%s” is not an image: its content is not JPEG, PNG, WebP "
+                   file_size == 0 ? _("“%s” is empty, not an image; remove it or copy it again")
+                                  : _("“%s” is not an image: its content is not JPEG, PNG, WebP "
                                     "or BMP, whatever its name says; remove it from the "
-                                    "dataset folder",
+                                    "dataset folder"),
                    path);
       return FALSE;
     case STUDIO_IMAGE_FORMAT_GIF:
     case STUDIO_IMAGE_FORMAT_TIFF:
       g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_UNSUPPORTED,
-                   "“%s” is a %s image; LoRA Studio trains on JPEG, PNG, WebP and BMP: "
-                   "convert it to PNG", path, studio_image_format_name (info->format));
+                   _("“%s” is a %s image; LoRA Studio trains on JPEG, PNG, WebP and BMP: "
+                   "convert it to PNG"), path, studio_image_format_name (info->format));
       return FALSE;
     case STUDIO_IMAGE_FORMAT_JPEG:
       {
@@ -451,8 +452,8 @@ studio_image_probe (const char *path, StudioProbeMode mode, StudioImageInfo *inf
            info->width <= 0 || info->height <= 0)
     {
       g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_UNREADABLE,
-                   "“%s” looks like a %s image but its size cannot be read; the file is "
-                   "damaged: open it in an image editor and save it again, or remove it",
+                   _("“%s” looks like a %s image but its size cannot be read; the file is "
+                   "damaged: open it in an image editor and save it again, or remove it"),
                    path, studio_image_format_name (info->format));
       return FALSE;
     }
@@ -465,8 +466,8 @@ studio_image_probe (const char *path, StudioProbeMode mode, StudioImageInfo *inf
       if (pixbuf == NULL)
         {
           g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_UNREADABLE,
-                       "“%s” cannot be decoded (%s); open it in an image editor and save "
-                       "it again, or remove it", path, local_error->message);
+                       _("“%s” cannot be decoded (%s); open it in an image editor and save "
+                       "it again, or remove it"), path, local_error->message);
           return FALSE;
         }
     }
@@ -485,7 +486,7 @@ studio_image_hash_file (const char *path, GError **error)
     {
       int saved = errno;
       g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_IO,
-                   "Cannot read “%s”: %s", path, g_strerror (saved));
+                   _("Cannot read “%s”: %s"), path, g_strerror (saved));
       return NULL;
     }
   while ((n = fread (buffer, 1, sizeof buffer, f)) > 0)
@@ -494,7 +495,7 @@ studio_image_hash_file (const char *path, GError **error)
     {
       fclose (f);
       g_set_error (error, STUDIO_IMAGE_ERROR, STUDIO_IMAGE_ERROR_IO,
-                   "Cannot read “%s” to the end; check the disk", path);
+                   _("Cannot read “%s” to the end; check the disk"), path);
       return NULL;
     }
   fclose (f);

@@ -1,6 +1,7 @@
 /* studio-dataset.c: StudioDataset, images and captions of a folder (see the header). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <string.h>
 
 #include "studio-atomic-file.h"
@@ -238,7 +239,7 @@ scan_folder (ScanState *state, const char *dir, const char *prefix, GError **err
   if (d == NULL)
     {
       g_set_error (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_IO,
-                   "Cannot list the dataset folder: %s", local_error->message);
+                   _("Cannot list the dataset folder: %s"), local_error->message);
       return FALSE;
     }
 
@@ -486,15 +487,15 @@ studio_dataset_load (const char *folder, StudioCaptionStore store, const char *m
   if (!g_file_test (folder, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_NOT_FOUND,
-                   "The dataset folder “%s” does not exist; create it or set "
-                   "train_data_dir to the folder that holds your images", folder);
+                   _("The dataset folder “%s” does not exist; create it or set "
+                   "train_data_dir to the folder that holds your images"), folder);
       return NULL;
     }
   if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_NOT_FOLDER,
-                   "“%s” is a file, not a folder; the dataset is the folder that holds "
-                   "the images", folder);
+                   _("“%s” is a file, not a folder; the dataset is the folder that holds "
+                   "the images"), folder);
       return NULL;
     }
 
@@ -515,13 +516,17 @@ studio_dataset_load (const char *folder, StudioCaptionStore store, const char *m
     {
       if (state.not_images > 0)
         g_set_error (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_EMPTY,
-                     "The dataset folder “%s” holds no usable images: %u file(s) named "
-                     "like images are not JPEG, PNG, WebP or BMP", self->folder,
-                     state.not_images);
+                     g_dngettext (GETTEXT_PACKAGE,
+                                  "The dataset folder “%s” holds no usable images: %u file "
+                                  "named like an image is not JPEG, PNG, WebP or BMP",
+                                  "The dataset folder “%s” holds no usable images: %u files "
+                                  "named like images are not JPEG, PNG, WebP or BMP",
+                                  state.not_images),
+                     self->folder, state.not_images);
       else
         g_set_error (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_EMPTY,
-                     "The dataset folder “%s” holds no images; add JPEG, PNG, WebP or "
-                     "BMP files to it", self->folder);
+                     _("The dataset folder “%s” holds no images; add JPEG, PNG, WebP or "
+                     "BMP files to it"), self->folder);
       return NULL;
     }
 
@@ -689,7 +694,7 @@ write_sidecar (StudioDatasetItem *item, GError **error)
   if (!studio_atomic_write (path, caption, strlen (caption), &local_error))
     {
       g_set_error (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_IO,
-                   "Cannot save the caption of “%s”: %s", studio_dataset_item_get_name (item),
+                   _("Cannot save the caption of “%s”: %s"), studio_dataset_item_get_name (item),
                    local_error->message);
       return FALSE;
     }
@@ -781,7 +786,7 @@ studio_dataset_add_file (StudioDataset *self, const char *path, GError **error)
   if (strncmp (abs, self->folder, n) != 0 || abs[n] != '/')
     {
       g_set_error (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_IO,
-                   "“%s” is not inside the dataset folder “%s”; copy it there first",
+                   _("“%s” is not inside the dataset folder “%s”; copy it there first"),
                    abs, self->folder);
       return NULL;
     }
@@ -792,7 +797,7 @@ studio_dataset_add_file (StudioDataset *self, const char *path, GError **error)
   if (item == NULL)
     {
       g_set_error_literal (error, STUDIO_DATASET_ERROR, STUDIO_DATASET_ERROR_IO,
-                           local_error ? local_error->message : "Not an image");
+                           local_error ? local_error->message : _("Not an image"));
       return NULL;
     }
 

@@ -1,6 +1,7 @@
 /* studio-project.c: StudioProject and the recent-projects list (see the header). */
 #include "config.h"
 
+#include <glib/gi18n.h>
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -73,7 +74,7 @@ make_folder (const char *path, GError **error)
     {
       int err = errno;
       g_set_error (error, STUDIO_PROJECT_ERROR, STUDIO_PROJECT_ERROR_IO,
-                   "Cannot create the folder “%s”: %s", path, g_strerror (err));
+                   _("Cannot create the folder “%s”: %s"), path, g_strerror (err));
       return FALSE;
     }
   return TRUE;
@@ -95,14 +96,14 @@ studio_project_create (const char *folder, StudioTaskType task, const char *data
   if (g_file_test (abs, G_FILE_TEST_EXISTS) && !g_file_test (abs, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, STUDIO_PROJECT_ERROR, STUDIO_PROJECT_ERROR_IO,
-                   "“%s” is a file; choose a folder for the project", abs);
+                   _("“%s” is a file; choose a folder for the project"), abs);
       return NULL;
     }
   if (g_file_test (config_path, G_FILE_TEST_EXISTS))
     {
       /* Never overwrite a config someone wrote: they meant to open it. */
       g_set_error (error, STUDIO_PROJECT_ERROR, STUDIO_PROJECT_ERROR_EXISTS,
-                   "“%s” is already a project (it holds config.yaml); open it instead", abs);
+                   _("“%s” is already a project (it holds config.yaml); open it instead"), abs);
       return NULL;
     }
   if (!make_folder (abs, error) || !make_folder (data, error) || !make_folder (runs, error))
@@ -113,7 +114,7 @@ studio_project_create (const char *folder, StudioTaskType task, const char *data
       !studio_config_save (config, config_path, &local_error))
     {
       g_set_error (error, STUDIO_PROJECT_ERROR, STUDIO_PROJECT_ERROR_IO,
-                   "Cannot write the project's config.yaml: %s", local_error->message);
+                   _("Cannot write the project's config.yaml: %s"), local_error->message);
       return NULL;
     }
   return project_new (abs, g_steal_pointer (&config));
@@ -131,7 +132,7 @@ studio_project_open (const char *path, GError **error)
   if (!g_file_test (abs, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, STUDIO_PROJECT_ERROR, STUDIO_PROJECT_ERROR_NOT_FOUND,
-                   "The project folder “%s” does not exist (moved or deleted?)", abs);
+                   _("The project folder “%s” does not exist (moved or deleted?)"), abs);
       return NULL;
     }
   if (g_file_test (abs, G_FILE_TEST_IS_DIR))
@@ -143,8 +144,8 @@ studio_project_open (const char *path, GError **error)
   if (!g_file_test (config_path, G_FILE_TEST_IS_REGULAR))
     {
       g_set_error (error, STUDIO_PROJECT_ERROR, STUDIO_PROJECT_ERROR_NOT_PROJECT,
-                   "“%s” is not a LoRA Studio project: it holds no config.yaml. Create a "
-                   "new project to train on a folder of images", folder);
+                   _("“%s” is not a LoRA Studio project: it holds no config.yaml. Create a "
+                   "new project to train on a folder of images"), folder);
       return NULL;
     }
 
