@@ -8,13 +8,12 @@
 # one line per prompt, "escaped prompt<TAB>77 comma-separated ids".
 # Run with --table to rewrite the checked-in tests/text/clip-expected.tsv instead, which
 # lets the test check the table without Python.
-import gzip
-import json
 import os
 import sys
 
 from transformers import CLIPTokenizer
-from transformers.models.clip.tokenization_clip import bytes_to_unicode
+
+from clip_bpe_vocab import escape, make_folder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -47,32 +46,6 @@ PROMPTS = [
      "and alphonse mucha, 8k, octane render, unreal engine, sharp focus, intricate, "
      "elegant, highly detailed, concept art, smooth, illustration"),
 ]
-
-
-def escape(s):
-    return (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-            .replace("\r", "\\r"))
-
-
-def bpe_path():
-    shared = os.environ.get("SHARED_DIR", os.path.join(HERE, "..", "..", "..", "shared"))
-    return os.path.join(shared, "clip", "bpe_simple_vocab_16e6.txt.gz")
-
-
-def make_folder(folder):
-    lines = gzip.open(bpe_path()).read().decode("utf-8").split("\n")
-    merges = [tuple(m.split()) for m in lines[1:49152 - 256 - 2 + 1]]
-    vocab = list(bytes_to_unicode().values())
-    vocab = vocab + [v + "</w>" for v in vocab]
-    vocab += ["".join(m) for m in merges]
-    vocab += ["<|startoftext|>", "<|endoftext|>"]
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "vocab.json"), "w", encoding="utf-8") as f:
-        json.dump(dict(zip(vocab, range(len(vocab)))), f, ensure_ascii=False)
-    with open(os.path.join(folder, "merges.txt"), "w", encoding="utf-8") as f:
-        f.write("#version: 0.2\n")
-        for a, b in merges:
-            f.write(a + " " + b + "\n")
 
 
 def write_table(tok, path):
