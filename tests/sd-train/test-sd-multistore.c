@@ -21,24 +21,8 @@
 #include "sd-fixture.h"
 #include "sd-lora-run.h"
 #include "sd-train-job.h"
-
-static int n_tests, n_failed;
-
-static void ok (bool cond, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static void
-ok (bool cond, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  fflush (stdout);
-  if (!cond)
-    n_failed++;
-}
+#include "sd-demo.h"
+#include "../core/tap.h"
 
 /* ---- hooks: errors and warnings are kept for the messages ---- */
 static GString *errors;
@@ -66,56 +50,25 @@ static int n_items;
 static void
 load_demo (const char *demo_dir)
 {
-  g_autofree char *csv = g_build_filename (demo_dir, "dataset", "metadata.csv", NULL);
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents (csv, &text, NULL, NULL))
-    return;
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  for (int i = 1; lines[i] && n_items < 8; i++)
+  g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) captions = g_ptr_array_new_with_free_func (g_free);
+  sd_demo_read (demo_dir, paths, captions);
+  for (guint i = 0; i < paths->len && n_items < 8; i++, n_items++)
     {
-      char *comma = strchr (lines[i], ',');
-      if (comma == NULL)
-        continue;
-      *comma = '\0';
-      char *cap = comma + 1;
-      if (*cap == '"')
-        {
-          cap++;
-          char *end = strrchr (cap, '"');
-          if (end)
-            *end = '\0';
-        }
-      items[n_items].path = g_build_filename (demo_dir, "dataset", lines[i], NULL);
-      items[n_items].caption = g_strdup (cap);
-      n_items++;
+      items[n_items].path = g_strdup (paths->pdata[i]);
+      items[n_items].caption = g_strdup (captions->pdata[i]);
     }
 }
 
 static void
 options (sd_lora_options *o, const char *model, const char *out)
 {
-  memset (o, 0, sizeof *o);
-  o->base_model = model;
-  o->items = items;
-  o->n_items = n_items;
-  o->decode = sd_images_decode;
-  o->free_image = sd_images_free;
-  o->resolution = 64;
-  o->repeats = 1;
-  o->clip_skip = 1;
-  o->rank = 4;
-  o->alpha = 4;
-  o->device = "cpu";
+  sd_demo_options (o, model, out, items, n_items);
   o->train_text_encoder = true;
   o->text_encoder_lr = -1;       /* learning_rate */
-  le_trainer_options_default (&o->train);
-  o->train.output_dir = out;
-  o->train.batch_size = 4;
   o->train.epochs = 3;
   o->train.max_train_steps = 4;
   o->train.save_steps = 0;
-  o->train.learning_rate = 3e-3;
-  o->train.scheduler = "constant";
   o->train.seed = 5;
 }
 
@@ -171,29 +124,29 @@ test_all_sets (const char *model, const char *out)
   o.conv_alpha = 1;
   le_error err = { 0 };
   sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r != NULL, "prepare with train_text_encoder and conv_rank 2 %s", errors->str);
+  tap_ok (r != NULL, "prepare with train_text_encoder and conv_rank 2 %s", errors->str);
   if (r == NULL)
     return;
   sd15_model *m = sd_lora_model (r);
-  ok (m->lora_unet && m->lora_conv && m->lora_text && m->lora_conv->ps == m->lora_unet->ps
-      && m->lora_text->ps == m->lora_unet->ps,
-      "UNet, LoCon and text encoder adapters share one trainable store");
+  tap_ok (m->lora_unet && m->lora_conv && m->lora_text && m->lora_conv->ps == m->lora_unet->ps
+          && m->lora_text->ps == m->lora_unet->ps,
+          "UNet, LoCon and text encoder adapters share one trainable store");
   double before = sd_lora_fixed_loss (r, 17, &err);
   le_trainer_result res;
   le_run_status st = sd_lora_train (r, &hooks, &res, &err);
   double after = sd_lora_fixed_loss (r, 17, &err);
-  ok (st == LE_RUN_COMPLETED && res.steps_done == 4, "4 steps ran %s", errors->str);
-  ok (isfinite (before) && after < before,
-      "the fixed-draw loss (text encoder in the graph) drops: %.6f -> %.6f", before, after);
+  tap_ok (st == LE_RUN_COMPLETED && res.steps_done == 4, "4 steps ran %s", errors->str);
+  tap_ok (isfinite (before) && after < before,
+          "the fixed-draw loss (text encoder in the graph) drops: %.6f -> %.6f", before, after);
   int mu = moved_adapters (m->lora_unet), mc = moved_adapters (m->lora_conv),
       mt = moved_adapters (m->lora_text);
-  ok (mu == m->lora_unet->n && mc == m->lora_conv->n && mt == m->lora_text->n,
-      "every adapter's B moved off zero: UNet %d/%d, LoCon %d/%d, text encoder %d/%d", mu,
-      m->lora_unet->n, mc, m->lora_conv->n, mt, m->lora_text->n);
+  tap_ok (mu == m->lora_unet->n && mc == m->lora_conv->n && mt == m->lora_text->n,
+          "every adapter's B moved off zero: UNet %d/%d, LoCon %d/%d, text encoder %d/%d", mu,
+          m->lora_unet->n, mc, m->lora_conv->n, mt, m->lora_text->n);
 
   g_autofree char *file = g_build_filename (out, "pytorch_lora_weights.safetensors", NULL);
   st_file *f = st_open (file, &err);
-  ok (f != NULL, "the LoRA file is written %s", f ? "" : err.message);
+  tap_ok (f != NULL, "the LoRA file is written %s", f ? "" : err.message);
   if (f != NULL)
     {
       const char *te[] = { "self_attn_q_proj", "self_attn_k_proj", "self_attn_v_proj",
@@ -207,22 +160,22 @@ test_all_sets (const char *model, const char *out)
           const st_tensor *t = st_find (f, name);
           found += t != NULL && t->ndim == 2 && t->shape[1] == 4;
         }
-      ok (found == 6, "lora_te_ entries for q/k/v/out_proj, fc1 and fc2 of layer 0 (%d of 6)",
-          found);
+      tap_ok (found == 6, "lora_te_ entries for q/k/v/out_proj, fc1 and fc2 of layer 0 (%d of 6)",
+              found);
       const st_tensor *cd = st_find (f, "lora_unet_up_blocks_1_resnets_0_conv2.lora_down.weight");
       const st_tensor *cu = st_find (f, "lora_unet_up_blocks_1_resnets_0_conv2.lora_up.weight");
-      ok (cd && cu && cd->ndim == 4 && cd->shape[0] == 2 && cd->shape[2] == 3
-          && cu->ndim == 4 && cu->shape[1] == 2 && cu->shape[3] == 1,
-          "LoCon entries: down (2, in, 3, 3), up (out, 2, 1, 1)");
-      ok ((int) st_count (f) == 3 * sd15_lora_count (m), "%zu tensors for %d adapters",
-          st_count (f), sd15_lora_count (m));
-      ok (g_strcmp0 (st_metadata_get (f, "ss_text_encoder_lr"), "0.003") == 0
-          && g_strcmp0 (st_metadata_get (f, "ss_unet_lr"), "0.003") == 0
-          && g_strcmp0 (st_metadata_get (f, "ss_network_args"),
-                        "{\"conv_dim\": \"2\", \"conv_alpha\": \"1\"}") == 0,
-          "ss_text_encoder_lr defaults to learning_rate; ss_unet_lr; conv_dim in "
-          "ss_network_args (%s, %s)", st_metadata_get (f, "ss_text_encoder_lr"),
-          st_metadata_get (f, "ss_unet_lr"));
+      tap_ok (cd && cu && cd->ndim == 4 && cd->shape[0] == 2 && cd->shape[2] == 3
+              && cu->ndim == 4 && cu->shape[1] == 2 && cu->shape[3] == 1,
+              "LoCon entries: down (2, in, 3, 3), up (out, 2, 1, 1)");
+      tap_ok ((int) st_count (f) == 3 * sd15_lora_count (m), "%zu tensors for %d adapters",
+              st_count (f), sd15_lora_count (m));
+      tap_ok (g_strcmp0 (st_metadata_get (f, "ss_text_encoder_lr"), "0.003") == 0
+              && g_strcmp0 (st_metadata_get (f, "ss_unet_lr"), "0.003") == 0
+              && g_strcmp0 (st_metadata_get (f, "ss_network_args"),
+                            "{\"conv_dim\": \"2\", \"conv_alpha\": \"1\"}") == 0,
+              "ss_text_encoder_lr defaults to learning_rate; ss_unet_lr; conv_dim in "
+              "ss_network_args (%s, %s)", st_metadata_get (f, "ss_text_encoder_lr"),
+              st_metadata_get (f, "ss_unet_lr"));
       st_close (f);
     }
   sd_lora_free (r);
@@ -239,7 +192,7 @@ test_text_lr_zero (const char *model, const char *out)
   o.train.max_train_steps = 2;
   le_error err = { 0 };
   sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r != NULL, "prepare with text_encoder_lr 0 %s", errors->str);
+  tap_ok (r != NULL, "prepare with text_encoder_lr 0 %s", errors->str);
   if (r == NULL)
     return;
   sd15_model *m = sd_lora_model (r);
@@ -248,14 +201,14 @@ test_text_lr_zero (const char *model, const char *out)
   le_trainer_result res;
   le_run_status st = sd_lora_train (r, &hooks, &res, &err);
   float *te1 = set_values (m->lora_text, false, &n1);
-  ok (st == LE_RUN_COMPLETED && n0 == n1 && memcmp (te0, te1, (size_t) n0 * 4) == 0
-      && moved_adapters (m->lora_text) == 0,
-      "text_encoder_lr 0 leaves the text encoder's A and B unchanged %s", errors->str);
-  ok (moved_adapters (m->lora_unet) == m->lora_unet->n, "while the UNet's adapters train");
+  tap_ok (st == LE_RUN_COMPLETED && n0 == n1 && memcmp (te0, te1, (size_t) n0 * 4) == 0
+          && moved_adapters (m->lora_text) == 0,
+          "text_encoder_lr 0 leaves the text encoder's A and B unchanged %s", errors->str);
+  tap_ok (moved_adapters (m->lora_unet) == m->lora_unet->n, "while the UNet's adapters train");
   g_autofree char *file = g_build_filename (out, "pytorch_lora_weights.safetensors", NULL);
   st_file *f = st_open (file, &err);
-  ok (f && g_strcmp0 (st_metadata_get (f, "ss_text_encoder_lr"), "0") == 0,
-      "ss_text_encoder_lr is 0");
+  tap_ok (f && g_strcmp0 (st_metadata_get (f, "ss_text_encoder_lr"), "0") == 0,
+          "ss_text_encoder_lr is 0");
   if (f)
     st_close (f);
   g_free (te0);
@@ -293,15 +246,15 @@ test_resume (const char *model, const char *tmp)
   g_autofree char *mid = g_build_filename (out_a, "checkpoints", "step-000002", NULL);
   b.train.resume = mid;
   bool ran = run_all (&a) && run_all (&b);
-  ok (ran, "a 4-step run and a run resumed from its step 2 complete %s", errors->str);
+  tap_ok (ran, "a 4-step run and a run resumed from its step 2 complete %s", errors->str);
 
   le_error err = { 0 };
   g_autofree char *ck = g_build_filename (mid, "checkpoint.safetensors", NULL);
   st_file *c = st_open (ck, &err);
   const st_tensor *cm = c ? st_find (c, "optimizer.adamw.m") : NULL;
-  ok (c && st_find (c, "lora.0.A") && st_find (c, "conv.0.B") && st_find (c, "te.0.A")
-      && cm != NULL, "the checkpoint holds UNet (lora.*), LoCon (conv.*) and text encoder "
-      "(te.*) weights and the AdamW moments");
+  tap_ok (c && st_find (c, "lora.0.A") && st_find (c, "conv.0.B") && st_find (c, "te.0.A")
+          && cm != NULL, "the checkpoint holds UNet (lora.*), LoCon (conv.*) and text encoder "
+          "(te.*) weights and the AdamW moments");
   g_autofree char *fa = g_build_filename (out_a, "pytorch_lora_weights.safetensors", NULL);
   g_autofree char *fb = g_build_filename (out_b, "pytorch_lora_weights.safetensors", NULL);
   st_file *A = st_open (fa, &err), *B = st_open (fb, &err);
@@ -322,10 +275,10 @@ test_resume (const char *model, const char *tmp)
       g_free (vx);
       g_free (vy);
     }
-  ok (A && B && total > 0 && same == total && te > 0 && conv > 0
-      && st_count (B) == (size_t) total,
-      "resumed = uninterrupted, bit for bit: %d of %d tensors (%d text encoder, %d LoCon)",
-      same, total, te, conv);
+  tap_ok (A && B && total > 0 && same == total && te > 0 && conv > 0
+          && st_count (B) == (size_t) total,
+          "resumed = uninterrupted, bit for bit: %d of %d tensors (%d text encoder, %d LoCon)",
+          same, total, te, conv);
   if (A)
     st_close (A);
   if (B)
@@ -343,12 +296,12 @@ main (int argc, char **argv)
   g_mkdir_with_parents (out, 0755);
   if (demo)
     load_demo (demo);
-  ok (n_items == 8, "8 demo images (DEMO_DIR %s)", demo ? demo : "unset");
+  tap_ok (n_items == 8, "8 demo images (DEMO_DIR %s)", demo ? demo : "unset");
   g_autofree char *model = g_build_filename (out, "sd15-tiny", NULL);
   sd15_fixture_options fo;
   sd15_fixture_defaults (&fo);
   le_error err = { 0 };
-  ok (sd15_fixture_write (model, &fo, NULL, 0, &err), "fixture written %s", err.message);
+  tap_ok (sd15_fixture_write (model, &fo, NULL, 0, &err), "fixture written %s", err.message);
   if (n_items == 8)
     {
       g_autofree char *all = g_build_filename (out, "all", NULL);
@@ -361,8 +314,7 @@ main (int argc, char **argv)
       sd_lora_options o;
       options (&o, model, te);
       o.train.max_train_steps = 2;
-      ok (run_all (&o), "a UNet + text encoder LoRA for diffusers is written %s", errors->str);
+      tap_ok (run_all (&o), "a UNet + text encoder LoRA for diffusers is written %s", errors->str);
     }
-  printf ("1..%d\n", n_tests);
-  return n_failed ? 1 : 0;
+  return tap_done ();
 }

@@ -22,22 +22,8 @@
 #include "sd-fixture.h"
 #include "sd-lora-run.h"
 #include "sd-train-job.h"
-
-static int n_tests, n_failed;
-
-static void
-ok (bool cond, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  fflush (stdout);
-  if (!cond)
-    n_failed++;
-}
+#include "sd-demo.h"
+#include "../core/tap.h"
 
 /* ---- hooks that record what the run said ---- */
 typedef struct {
@@ -95,28 +81,7 @@ load_demo (void)
 {
   paths = g_ptr_array_new_with_free_func (g_free);
   captions = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *csv = g_build_filename (demo_dir, "dataset", "metadata.csv", NULL);
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents (csv, &text, NULL, NULL))
-    return;
-  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
-  for (int i = 1; lines[i]; i++)
-    {
-      char *comma = strchr (lines[i], ',');
-      if (comma == NULL)
-        continue;
-      *comma = '\0';
-      g_ptr_array_add (paths, g_build_filename (demo_dir, "dataset", lines[i], NULL));
-      char *cap = comma + 1;
-      if (*cap == '"')
-        {
-          cap++;
-          char *end = strrchr (cap, '"');
-          if (end)
-            *end = '\0';
-        }
-      g_ptr_array_add (captions, g_strdup (cap));
-    }
+  sd_demo_read (demo_dir, paths, captions);
 }
 
 static sd_train_item *
@@ -129,32 +94,6 @@ demo_items (int n)
       items[i].caption = captions->pdata[i];
     }
   return items;
-}
-
-static void
-base_options (sd_lora_options *o, const char *model, const char *out, sd_train_item *items,
-              int n)
-{
-  memset (o, 0, sizeof *o);
-  o->base_model = model;
-  o->items = items;
-  o->n_items = n;
-  o->decode = sd_images_decode;
-  o->free_image = sd_images_free;
-  o->resolution = 64;
-  o->repeats = 1;
-  o->clip_skip = 1;
-  o->rank = 4;
-  o->alpha = 4;
-  o->device = "cpu";
-  le_trainer_options_default (&o->train);
-  o->train.output_dir = out;
-  o->train.batch_size = 4;
-  o->train.epochs = 1;
-  o->train.learning_rate = 3e-3;
-  o->train.scheduler = "constant";
-  o->train.warmup_steps = 0;
-  o->train.seed = 3;
 }
 
 /* ---- data units ---- */
@@ -171,17 +110,17 @@ test_data_units (void)
   float out[3 * 2 * 2], flip[3 * 2 * 2];
   sd_image_to_tensor (&img, 2, 2, false, out);
   sd_image_to_tensor (&img, 2, 2, true, flip);
-  ok (out[0] == -1.0f && out[1] == 1.0f && out[2] == -1.0f && out[3] == 1.0f,
-      "resize+centre crop keeps the middle columns, scaled to [-1, 1] (%g %g)", out[0], out[1]);
-  ok (flip[0] == 1.0f && flip[1] == -1.0f, "random flip mirrors left and right");
+  tap_ok (out[0] == -1.0f && out[1] == 1.0f && out[2] == -1.0f && out[3] == 1.0f,
+          "resize+centre crop keeps the middle columns, scaled to [-1, 1] (%g %g)", out[0], out[1]);
+  tap_ok (flip[0] == 1.0f && flip[1] == -1.0f, "random flip mirrors left and right");
   uint8_t big[64 * 32 * 3];
   for (int i = 0; i < 64 * 32 * 3; i++)
     big[i] = (uint8_t) ((i / 3) % 64 < 32 ? 40 : 200);
   sd_rgb_image bimg = { 64, 32, 3, 64 * 3, big };
   float small[3 * 8 * 8];
   sd_image_to_tensor (&bimg, 8, 8, false, small);
-  ok (fabsf (small[0] - (40 / 127.5f - 1)) < 1e-5 && fabsf (small[7] - (200 / 127.5f - 1)) < 1e-5,
-      "downscaling by 4 keeps flat areas exact");
+  tap_ok (fabsf (small[0] - (40 / 127.5f - 1)) < 1e-5 && fabsf (small[7] - (200 / 127.5f - 1)) < 1e-5,
+          "downscaling by 4 keeps flat areas exact");
 
   sd_bucket b[SD_MAX_BUCKETS];
   int n = sd_buckets (512, b);
@@ -192,18 +131,18 @@ test_data_units (void)
       area_ok = area_ok && a > 0.75 && a <= 1.0 && b[i].width % 64 == 0 && b[i].height % 64 == 0;
       square = square || (b[i].width == 512 && b[i].height == 512);
     }
-  ok (area_ok && square, "%d buckets at 512 with about 512^2 pixels, sides multiples of 64", n);
+  tap_ok (area_ok && square, "%d buckets at 512 with about 512^2 pixels, sides multiples of 64", n);
   int wide = sd_bucket_nearest (b, n, 1920, 1080), tall = sd_bucket_nearest (b, n, 600, 900);
-  ok (b[wide].width > b[wide].height && fabs ((double) b[wide].width / b[wide].height - 16.0 / 9) < 0.25
-      && b[tall].height > b[tall].width && sd_bucket_nearest (b, n, 700, 700) == 0,
-      "nearest bucket: 16:9 -> %dx%d, 2:3 -> %dx%d, square -> square", b[wide].width,
-      b[wide].height, b[tall].width, b[tall].height);
+  tap_ok (b[wide].width > b[wide].height && fabs ((double) b[wide].width / b[wide].height - 16.0 / 9) < 0.25
+          && b[tall].height > b[tall].width && sd_bucket_nearest (b, n, 700, 700) == 0,
+          "nearest bucket: 16:9 -> %dx%d, 2:3 -> %dx%d, square -> square", b[wide].width,
+          b[wide].height, b[tall].width, b[tall].height);
 
   const char *caps[] = { "a red circle, sks, plain", "sks, blue square", "a \"q\", sks" };
   char *json = sd_tag_frequency_json (caps, 3, "dataset");
-  ok (json && strstr (json, "\"sks\": 3") && strstr (json, "\"a red circle\": 1")
-      && strstr (json, "\"a \\\"q\\\"\": 1") && strncmp (json, "{\"dataset\": {", 13) == 0,
-      "ss_tag_frequency counts comma-separated tags: %s", json);
+  tap_ok (json && strstr (json, "\"sks\": 3") && strstr (json, "\"a red circle\": 1")
+          && strstr (json, "\"a \\\"q\\\"\": 1") && strncmp (json, "{\"dataset\": {", 13) == 0,
+          "ss_tag_frequency counts comma-separated tags: %s", json);
   free (json);
 }
 
@@ -215,7 +154,7 @@ test_training (const char *model, const char *tmp)
   g_autofree sd_train_item *items = demo_items (n);
   g_autofree char *out = g_build_filename (tmp, "run", NULL);
   sd_lora_options o;
-  base_options (&o, model, out, items, n);
+  sd_demo_options (&o, model, out, items, n);
   o.train.max_train_steps = 6;
   o.train.epochs = 3;
   o.caption_dropout = 0.1;
@@ -226,8 +165,8 @@ test_training (const char *model, const char *tmp)
   le_run_hooks hooks = hooks_for (&rec);
   le_error err = { 0 };
   sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r != NULL && sd_lora_n_images (r) == n, "prepare: %d demo images cached at 64x64 %s",
-      n, rec.errors->str);
+  tap_ok (r != NULL && sd_lora_n_images (r) == n, "prepare: %d demo images cached at 64x64 %s",
+          n, rec.errors->str);
   if (r == NULL)
     {
       recorder_clear (&rec);
@@ -235,31 +174,31 @@ test_training (const char *model, const char *tmp)
     }
   double before = sd_lora_fixed_loss (r, 11, &err);
   double again = sd_lora_fixed_loss (r, 11, &err);
-  ok (isfinite (before) && before == again, "the fixed-draw loss is repeatable (%g)", before);
+  tap_ok (isfinite (before) && before == again, "the fixed-draw loss is repeatable (%g)", before);
   le_trainer_result res;
   memset (&res, 0, sizeof res);
   le_run_status st = sd_lora_train (r, &hooks, &res, &err);
   double after = sd_lora_fixed_loss (r, 11, &err);
-  ok (st == LE_RUN_COMPLETED && res.steps_done == 6, "6 optimizer steps ran %s",
-      rec.errors->str);
-  ok (after < before, "training lowers the loss on the same timesteps and noise: %.6f -> %.6f",
-      before, after);
+  tap_ok (st == LE_RUN_COMPLETED && res.steps_done == 6, "6 optimizer steps ran %s",
+          rec.errors->str);
+  tap_ok (after < before, "training lowers the loss on the same timesteps and noise: %.6f -> %.6f",
+          before, after);
 
   /* the written file: kohya names, shapes, alpha, metadata */
   g_autofree char *file = g_build_filename (out, "pytorch_lora_weights.safetensors", NULL);
   st_file *f = st_open (file, &err);
-  ok (f != NULL, "pytorch_lora_weights.safetensors written %s", f ? "" : err.message);
+  tap_ok (f != NULL, "pytorch_lora_weights.safetensors written %s", f ? "" : err.message);
   if (f != NULL)
     {
       const st_tensor *d = st_find (f, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_down.weight");
       const st_tensor *u = st_find (f, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.lora_up.weight");
       const st_tensor *a = st_find (f, "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn1_to_q.alpha");
       sd15_model *m = sd_lora_model (r);
-      ok (d && u && a && d->ndim == 2 && d->shape[0] == 4 && d->shape[1] == m->cfg.block_out[0]
-          && u->shape[0] == m->cfg.block_out[0] && u->shape[1] == 4 && a->ndim == 0,
-          "kohya tensors: lora_down (r, in), lora_up (out, r), alpha scalar");
-      ok ((int) st_count (f) == 3 * sd15_lora_count (m), "%zu tensors for %d adapters",
-          st_count (f), sd15_lora_count (m));
+      tap_ok (d && u && a && d->ndim == 2 && d->shape[0] == 4 && d->shape[1] == m->cfg.block_out[0]
+              && u->shape[0] == m->cfg.block_out[0] && u->shape[1] == 4 && a->ndim == 0,
+              "kohya tensors: lora_down (r, in), lora_up (out, r), alpha scalar");
+      tap_ok ((int) st_count (f) == 3 * sd15_lora_count (m), "%zu tensors for %d adapters",
+              st_count (f), sd15_lora_count (m));
       const char *keys[] = { "ss_network_module", "ss_network_dim", "ss_network_alpha",
                              "ss_base_model_version", "ss_resolution", "ss_tag_frequency",
                              "ss_num_train_images", "ss_steps", "ss_learning_rate",
@@ -270,20 +209,20 @@ test_training (const char *model, const char *tmp)
         if (st_metadata_get (f, keys[i]) == NULL)
           {
             all = false;
-            ok (false, "metadata %s missing", keys[i]);
+            tap_ok (false, "metadata %s missing", keys[i]);
           }
       const char *tf = st_metadata_get (f, "ss_tag_frequency");
-      ok (all && g_strcmp0 (st_metadata_get (f, "ss_network_module"), "networks.lora") == 0
-          && g_strcmp0 (st_metadata_get (f, "ss_base_model_version"), "sd_v1") == 0
-          && g_strcmp0 (st_metadata_get (f, "ss_network_dim"), "4") == 0
-          && g_strcmp0 (st_metadata_get (f, "ss_resolution"), "(64, 64)") == 0
-          && tf && strstr (tf, "\"dataset\": {"),
-          "ss_* metadata as kohya writes it");
+      tap_ok (all && g_strcmp0 (st_metadata_get (f, "ss_network_module"), "networks.lora") == 0
+              && g_strcmp0 (st_metadata_get (f, "ss_base_model_version"), "sd_v1") == 0
+              && g_strcmp0 (st_metadata_get (f, "ss_network_dim"), "4") == 0
+              && g_strcmp0 (st_metadata_get (f, "ss_resolution"), "(64, 64)") == 0
+              && tf && strstr (tf, "\"dataset\": {"),
+              "ss_* metadata as kohya writes it");
 
       /* load back into a fresh model with weight 0.7: merge = W + 0.7 * alpha/r * up @ down */
       sd15_model *fresh = sd15_model_load (model, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &backend_cpu, &err);
       bool loaded = fresh && kohya_load (fresh, file, 0.7f, &err);
-      ok (loaded, "the LoRA file loads back %s", loaded ? "" : err.message);
+      tap_ok (loaded, "the LoRA file loads back %s", loaded ? "" : err.message);
       double worst = 0, moved = 0;
       int checked = 0;
       for (int i = 0; loaded && i < sd15_lora_count (fresh); i++)
@@ -319,9 +258,9 @@ test_training (const char *model, const char *tmp)
           checked++;
           free (A), free (B), free (W), free (M);
         }
-      ok (checked == (int) st_count (f) / 3 && checked > 0 && worst < 1e-6 && moved > 0,
-          "merged weights of %d modules equal W + 0.7 * alpha / r * up @ down (max diff %.2e, "
-          "largest change %.2e)", checked, worst, moved);
+      tap_ok (checked == (int) st_count (f) / 3 && checked > 0 && worst < 1e-6 && moved > 0,
+              "merged weights of %d modules equal W + 0.7 * alpha / r * up @ down (max diff %.2e, "
+              "largest change %.2e)", checked, worst, moved);
       sd15_model_free (fresh);
       st_close (f);
     }
@@ -354,7 +293,7 @@ test_locon_file (const char *model, const char *tmp)
       g_free (b);
     }
   bool saved = attached && kohya_save (m, path, false, NULL, 0, &err);
-  ok (saved, "a LoRA with LoCon and text encoder adapters saves %s", saved ? "" : err.message);
+  tap_ok (saved, "a LoRA with LoCon and text encoder adapters saves %s", saved ? "" : err.message);
   if (!saved)
     {
       sd15_model_free (m);
@@ -368,11 +307,11 @@ test_locon_file (const char *model, const char *tmp)
   float alpha = 0;
   if (ca)
     st_to_f32 (ca, &alpha, 1, &err);
-  ok (cd && cu && cd->ndim == 4 && cd->shape[0] == 2 && cd->shape[2] == 3 && cd->shape[3] == 3
-      && cu->ndim == 4 && cu->shape[1] == 2 && cu->shape[2] == 1 && cu->shape[3] == 1
-      && alpha == 1.0f, "LoCon tensors: down (r, in, 3, 3), up (out, r, 1, 1), alpha 1");
-  ok (te && te->ndim == 2 && te->shape[0] == lo.rank,
-      "text encoder adapters are named lora_te_text_model_encoder_layers_N_...");
+  tap_ok (cd && cu && cd->ndim == 4 && cd->shape[0] == 2 && cd->shape[2] == 3 && cd->shape[3] == 3
+          && cu->ndim == 4 && cu->shape[1] == 2 && cu->shape[2] == 1 && cu->shape[3] == 1
+          && alpha == 1.0f, "LoCon tensors: down (r, in, 3, 3), up (out, r, 1, 1), alpha 1");
+  tap_ok (te && te->ndim == 2 && te->shape[0] == lo.rank,
+          "text encoder adapters are named lora_te_text_model_encoder_layers_N_...");
   sd15_model *back = sd15_model_load (model, SD15_LOAD_ALL, SD15_DTYPE_KEEP, &backend_cpu, &err);
   bool loaded = back && kohya_load (back, path, 1.0f, &err);
   int same = 0, total = 0;
@@ -390,9 +329,9 @@ test_locon_file (const char *model, const char *tmp)
                   && memcmp (b->lora->a->data, e->lora->a->data, (size_t) e->lora->a->numel * 4) == 0;
         }
     }
-  ok (loaded && total == sd15_lora_count (m) && same == total,
-      "loaded back: %d of %d adapters equal in values and scale %s", same, sd15_lora_count (m),
-      loaded ? "" : err.message);
+  tap_ok (loaded && total == sd15_lora_count (m) && same == total,
+          "loaded back: %d of %d adapters equal in values and scale %s", same, sd15_lora_count (m),
+          loaded ? "" : err.message);
   st_close (f);
   sd15_model_free (back);
   sd15_model_free (m);
@@ -410,7 +349,7 @@ test_buckets (const char *model, const char *tmp)
   sd_train_item items[2] = { { paths->pdata[0], "a square" }, { wide, "a wide one" } };
   g_autofree char *out = g_build_filename (tmp, "run-bucket", NULL);
   sd_lora_options o;
-  base_options (&o, model, out, items, 2);
+  sd_demo_options (&o, model, out, items, 2);
   o.enable_bucket = true;
   o.resolution = 64;
   o.train.batch_size = 2;
@@ -419,13 +358,13 @@ test_buckets (const char *model, const char *tmp)
   le_run_hooks hooks = hooks_for (&rec);
   le_error err = { 0 };
   sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r != NULL && strstr (rec.log->str, "in 2 of ") != NULL,
-      "enable_bucket puts a 256x96 image and a square one in 2 buckets %s", rec.errors->str);
+  tap_ok (r != NULL && strstr (rec.log->str, "in 2 of ") != NULL,
+          "enable_bucket puts a 256x96 image and a square one in 2 buckets %s", rec.errors->str);
   le_trainer_result res;
   memset (&res, 0, sizeof res);
   le_run_status st = r ? sd_lora_train (r, &hooks, &res, &err) : LE_RUN_FAILED;
-  ok (st == LE_RUN_COMPLETED && res.steps_done == 1 && isfinite (res.last_loss),
-      "a batch spanning two buckets trains (loss %g) %s", res.last_loss, rec.errors->str);
+  tap_ok (st == LE_RUN_COMPLETED && res.steps_done == 1 && isfinite (res.last_loss),
+          "a batch spanning two buckets trains (loss %g) %s", res.last_loss, rec.errors->str);
   sd_lora_free (r);
   recorder_clear (&rec);
 }
@@ -438,7 +377,7 @@ test_disk_cache (const char *model, const char *tmp)
   g_autofree char *out = g_build_filename (tmp, "run-cache", NULL);
   g_autofree char *cache = g_build_filename (out, "cache", NULL);
   sd_lora_options o;
-  base_options (&o, model, out, items, 2);
+  sd_demo_options (&o, model, out, items, 2);
   o.cache_latents = "disk";
   recorder rec;
   le_run_hooks hooks = hooks_for (&rec);
@@ -451,8 +390,8 @@ test_disk_cache (const char *model, const char *tmp)
   for (const char *name; dir && (name = g_dir_read_name (dir)) != NULL;)
     if (g_str_has_suffix (name, ".latent"))
       g_ptr_array_add (files, g_build_filename (cache, name, NULL));
-  ok (isfinite (first) && files->len == 2, "cache_latents disk writes one file per image (%u)",
-      files->len);
+  tap_ok (isfinite (first) && files->len == 2, "cache_latents disk writes one file per image (%u)",
+          files->len);
   /* zero the stored latents (the key stays): a run that reads the cache sees zeros */
   for (guint i = 0; i < files->len; i++)
     {
@@ -469,9 +408,9 @@ test_disk_cache (const char *model, const char *tmp)
   r = sd_lora_prepare (&o, &hooks, &err);
   double second = r ? sd_lora_fixed_loss (r, 4, &err) : NAN;
   sd_lora_free (r);
-  ok (isfinite (second) && second != first,
-      "a second run reads the cached latents instead of encoding again (%g vs %g)", first,
-      second);
+  tap_ok (isfinite (second) && second != first,
+          "a second run reads the cached latents instead of encoding again (%g vs %g)", first,
+          second);
   g_ptr_array_unref (files);
   recorder_clear (&rec);
 }
@@ -488,23 +427,23 @@ test_bad_image (const char *model, const char *tmp)
   sd_train_item items[3] = { { paths->pdata[0], "a" }, { bad, "b" }, { paths->pdata[1], "c" } };
   g_autofree char *out = g_build_filename (tmp, "run-bad", NULL);
   sd_lora_options o;
-  base_options (&o, model, out, items, 3);
+  sd_demo_options (&o, model, out, items, 3);
   recorder rec;
   le_run_hooks hooks = hooks_for (&rec);
   le_error err = { 0 };
   sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r != NULL && sd_lora_n_images (r) == 2 && strstr (rec.log->str, "warning: ")
-      && strstr (rec.log->str, "broken.png") && strstr (rec.log->str, "skipped"),
-      "a truncated image mid-dataset is skipped with a warning naming it");
+  tap_ok (r != NULL && sd_lora_n_images (r) == 2 && strstr (rec.log->str, "warning: ")
+          && strstr (rec.log->str, "broken.png") && strstr (rec.log->str, "skipped"),
+          "a truncated image mid-dataset is skipped with a warning naming it");
   sd_lora_free (r);
   recorder_clear (&rec);
 
   o.n_items = 0;
   hooks = hooks_for (&rec);
   r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r == NULL && g_str_has_prefix (rec.errors->str, "dataset: ")
-      && strstr (rec.errors->str, "no images"), "an empty dataset is a clear error: %s",
-      rec.errors->str);
+  tap_ok (r == NULL && g_str_has_prefix (rec.errors->str, "dataset: ")
+          && strstr (rec.errors->str, "no images"), "an empty dataset is a clear error: %s",
+          rec.errors->str);
   recorder_clear (&rec);
 
   sd_train_item only_bad[1] = { { bad, "b" } };
@@ -512,8 +451,8 @@ test_bad_image (const char *model, const char *tmp)
   o.n_items = 1;
   hooks = hooks_for (&rec);
   r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r == NULL && strstr (rec.errors->str, "none of the 1 images"),
-      "a dataset of unreadable images is an error: %s", rec.errors->str);
+  tap_ok (r == NULL && strstr (rec.errors->str, "none of the 1 images"),
+          "a dataset of unreadable images is an error: %s", rec.errors->str);
   recorder_clear (&rec);
 }
 
@@ -523,13 +462,13 @@ expect_model_error (const char *model, const char *tmp, const char *what, const 
   sd_train_item items[1] = { { paths->pdata[0], "a" } };
   g_autofree char *out = g_build_filename (tmp, "run-model", NULL);
   sd_lora_options o;
-  base_options (&o, model, out, items, 1);
+  sd_demo_options (&o, model, out, items, 1);
   recorder rec;
   le_run_hooks hooks = hooks_for (&rec);
   le_error err = { 0 };
   sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  ok (r == NULL && g_str_has_prefix (rec.errors->str, "model: ")
-      && strstr (rec.errors->str, needle) != NULL, "%s: %s", what, rec.errors->str);
+  tap_ok (r == NULL && g_str_has_prefix (rec.errors->str, "model: ")
+          && strstr (rec.errors->str, needle) != NULL, "%s: %s", what, rec.errors->str);
   sd_lora_free (r);
   recorder_clear (&rec);
 }
@@ -588,7 +527,7 @@ test_full_size_names (const char *out_dir)
   sd15_lora_options lo;
   sd15_lora_defaults (&lo);
   bool ok_attach = m && sd15_lora_attach (m, &lo, &err);
-  ok (ok_attach, "LoRA attaches to the full-size UNet %s", ok_attach ? "" : err.message);
+  tap_ok (ok_attach, "LoRA attaches to the full-size UNet %s", ok_attach ? "" : err.message);
   if (!ok_attach)
     {
       sd15_model_free (m);
@@ -603,8 +542,8 @@ test_full_size_names (const char *out_dir)
                               (long long) e->lora->out);
     }
   g_file_set_contents (path, s->str, -1, NULL);
-  ok (sd15_lora_count (m) == 128, "full-size SD 1.5: %d attention LoRA modules (16 "
-      "transformer blocks x 2 attentions x 4 projections = 128)", sd15_lora_count (m));
+  tap_ok (sd15_lora_count (m) == 128, "full-size SD 1.5: %d attention LoRA modules (16 "
+          "transformer blocks x 2 attentions x 4 projections = 128)", sd15_lora_count (m));
   g_string_free (s, TRUE);
   sd15_model_free (m);
 }
@@ -618,25 +557,23 @@ main (int argc, char **argv)
   if (names_only)
     {
       test_full_size_names (out_dir);
-      printf ("1..%d\n", n_tests);
-      return n_failed ? 1 : 0;
+      return tap_done ();
     }
   demo_dir = g_strdup (g_getenv ("DEMO_DIR"));
   g_autofree char *tmp = g_dir_make_tmp ("sd-train-XXXXXX", NULL);
   test_data_units ();
   if (demo_dir == NULL)
     {
-      ok (false, "DEMO_DIR is not set");
-      printf ("1..%d\n", n_tests);
-      return 1;
+      tap_ok (false, "DEMO_DIR is not set");
+      return tap_done ();
     }
   load_demo ();
-  ok (paths->len == 24, "the demo dataset has 24 captioned images (%u)", paths->len);
+  tap_ok (paths->len == 24, "the demo dataset has 24 captioned images (%u)", paths->len);
   g_autofree char *model = g_build_filename (tmp, "sd15-tiny", NULL);
   sd15_fixture_options fo;
   sd15_fixture_defaults (&fo);
   le_error err = { 0 };
-  ok (sd15_fixture_write (model, &fo, NULL, 0, &err), "fixture written %s", err.message);
+  tap_ok (sd15_fixture_write (model, &fo, NULL, 0, &err), "fixture written %s", err.message);
   if (paths->len >= 8)
     {
       test_training (model, tmp);
@@ -646,9 +583,8 @@ main (int argc, char **argv)
       test_bad_image (model, tmp);
       test_bad_models (tmp);
     }
-  printf ("1..%d\n", n_tests);
   g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", tmp);
   if (system (cmd) != 0)
     fprintf (stderr, "could not remove %s\n", tmp);
-  return n_failed ? 1 : 0;
+  return tap_done ();
 }
