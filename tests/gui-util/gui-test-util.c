@@ -209,3 +209,69 @@ gui_test_delete_tree (GFile *file)
     gui_test_delete_tree (child);
   g_file_delete (file, NULL, NULL);
 }
+
+GFile *
+gui_test_private_home (const char *prefix, char **path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pattern = g_strconcat (prefix, "-XXXXXX", NULL);
+  *path = g_dir_make_tmp (pattern, &error);
+  g_assert_no_error (error);
+  g_setenv ("XDG_DATA_HOME", *path, TRUE);
+  g_setenv ("XDG_CONFIG_HOME", *path, TRUE);
+  g_setenv ("XDG_CACHE_HOME", *path, TRUE);
+  return g_file_new_for_path (*path);
+}
+
+void
+gui_test_init (int *argc, char ***argv)
+{
+  g_test_init (argc, argv, NULL);
+  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
+}
+
+int
+gui_test_run_without_display (const char *path, GFile *home)
+{
+  gui_test_add_no_display_skip (path);
+  int status = g_test_run ();
+  if (home != NULL)
+    gui_test_delete_tree (home);
+  return status;
+}
+
+StudioApplication *
+gui_test_new_app (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_setenv ("GSK_RENDERER", "cairo", TRUE);
+  StudioApplication *app = studio_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
+  g_assert_no_error (error);
+  return app;
+}
+
+void
+gui_test_copy_tree (const char *from, const char *to)
+{
+  g_autoptr (GDir) dir = g_dir_open (from, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *src = g_build_filename (from, name, NULL);
+      g_autofree char *dst = g_build_filename (to, name, NULL);
+      if (g_file_test (src, G_FILE_TEST_IS_DIR))
+        gui_test_copy_tree (src, dst);
+      else
+        {
+          g_autofree char *data = NULL;
+          gsize len;
+          g_assert_true (g_file_get_contents (src, &data, &len, NULL));
+          g_assert_true (g_file_set_contents (dst, data, len, NULL));
+        }
+    }
+}

@@ -60,4 +60,26 @@ void gui_test_save_screenshot (GtkWidget *widget, const char *name);
 /* Deletes FILE and, for a folder, everything below it (symlinks are not followed). */
 void gui_test_delete_tree (GFile *file);
 
+/* Copies the folder FROM with everything below it to TO (made with its parents). */
+void gui_test_copy_tree (const char *from, const char *to);
+
+/* A private home for the test: a new folder PREFIX-XXXXXX in the temporary folder, which
+ * XDG_DATA_HOME, XDG_CONFIG_HOME and XDG_CACHE_HOME then name (call it before GLib reads
+ * them). Not G_TEST_OPTION_ISOLATE_DIRS: that also hides the icon themes and the MIME
+ * database. Returns the folder (for gui_test_delete_tree) and its path in *PATH (free
+ * with g_free). */
+GFile *gui_test_private_home (const char *prefix, char **path);
+
+/* g_test_init, with gui_test_ignore_session_bus as the fatal-log handler. */
+void gui_test_init (int *argc, char ***argv);
+
+/* Where there is no display: registers PATH as a skip, runs the tests, deletes HOME (the
+ * private home, may be NULL) and returns g_test_run's status for main to return. */
+int gui_test_run_without_display (const char *path, GFile *home);
+
+/* The app under test: a StudioApplication that handles open, is not unique (tests run
+ * side by side) and is registered, drawn by the cairo renderer (the same pixels on
+ * every machine, no GL needed under Xvfb). */
+StudioApplication *gui_test_new_app (void);
+
 G_END_DECLS

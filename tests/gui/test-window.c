@@ -312,39 +312,18 @@ test_window_size_remembered (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *home = NULL;
-  g_autoptr (GFile) home_file = NULL;
   int status;
 
-  /* Private user folders (the demo copy lands in XDG_DATA_HOME), set before GLib reads
-   * them. Not G_TEST_OPTION_ISOLATE_DIRS: that also hides the system icon themes. */
-  home = g_dir_make_tmp ("studio-gui-XXXXXX", &error);
-  g_assert_no_error (error);
-  home_file = g_file_new_for_path (home);
-  g_setenv ("XDG_DATA_HOME", home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  /* Private user folders (the demo copy lands in XDG_DATA_HOME). */
+  g_autoptr (GFile) home_file = gui_test_private_home ("studio-gui", &home);
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
+  gui_test_init (&argc, &argv);
 
   if (!gui_test_have_display ())
-    {
-      gui_test_add_no_display_skip ("/gui/window");
-      status = g_test_run ();
-      gui_test_delete_tree (home_file);
-      return status;
-    }
+    return gui_test_run_without_display ("/gui/window", home_file);
 
-  /* Software rendering: the same pixels on every machine, no GL needed under Xvfb. */
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-
-  app = studio_application_new ();
-  g_application_set_flags (G_APPLICATION (app),
-                           G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = gui_test_new_app ();
 
   g_test_add_func ("/gui/welcome-page", test_welcome_page);
   g_test_add_func ("/gui/demo-project", test_demo_project);

@@ -333,14 +333,9 @@ test_help_action (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
   g_autofree char *home = NULL;
 
-  home = g_dir_make_tmp ("studio-a11y-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("XDG_DATA_HOME", home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  g_autoptr (GFile) home_file = gui_test_private_home ("studio-a11y", &home);
   /* The test AT context records accessible properties so that they can be read back. */
   g_setenv ("GTK_A11Y", "test", TRUE);
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
@@ -372,10 +367,7 @@ main (int argc, char **argv)
       return g_test_run ();
     }
 
-  app = studio_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = gui_test_new_app ();
 
   g_test_add_func ("/a11y/help-action", test_help_action);
   g_test_add_func ("/a11y/welcome-page", test_welcome_page);

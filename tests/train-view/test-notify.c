@@ -31,31 +31,6 @@ typedef struct {
 } Fixture;
 
 static void
-copy_tree (const char *from, const char *to)
-{
-  g_autoptr (GDir) dir = g_dir_open (from, 0, NULL);
-  const char *name;
-
-  g_assert_nonnull (dir);
-  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *src = g_build_filename (from, name, NULL);
-      g_autofree char *dst = g_build_filename (to, name, NULL);
-      g_autofree char *data = NULL;
-      gsize len;
-
-      if (g_file_test (src, G_FILE_TEST_IS_DIR))
-        {
-          copy_tree (src, dst);
-          continue;
-        }
-      g_assert_true (g_file_get_contents (src, &data, &len, NULL));
-      g_assert_true (g_file_set_contents (dst, data, len, NULL));
-    }
-}
-
-static void
 use_engine (const char *name)
 {
   g_autofree char *path = g_test_build_filename (G_TEST_DIST, name, NULL);
@@ -108,7 +83,7 @@ fixture_open (Fixture *f, const char *name)
   g_autoptr (GFile) folder = NULL;
 
   f->folder = g_build_filename (tmp_root, name, NULL);
-  copy_tree (shipped, f->folder);
+  gui_test_copy_tree (shipped, f->folder);
   folder = g_file_new_for_path (f->folder);
   f->window = gui_test_new_window (app, 1000, 700);
   studio_window_open_project (f->window, folder);
@@ -328,18 +303,11 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GFile) root = NULL;
   int status;
 
-  tmp_root = g_dir_make_tmp ("notify-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("XDG_DATA_HOME", tmp_root, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", tmp_root, TRUE);
-  g_setenv ("XDG_CACHE_HOME", tmp_root, TRUE);
-  root = g_file_new_for_path (tmp_root);
+  g_autoptr (GFile) root = gui_test_private_home ("notify", &tmp_root);
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
+  gui_test_init (&argc, &argv);
 
   if (!gui_test_have_display ())
     gui_test_add_no_display_skip ("/notify");

@@ -40,30 +40,6 @@ use_engine (const char *path)
   g_setenv ("LORA_ENGINE", path, TRUE);
 }
 
-static void
-copy_tree (const char *from, const char *to)
-{
-  g_autoptr (GDir) dir = g_dir_open (from, 0, NULL);
-  const char *name;
-
-  g_assert_nonnull (dir);
-  g_assert_cmpint (g_mkdir_with_parents (to, 0755), ==, 0);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *src = g_build_filename (from, name, NULL);
-      g_autofree char *dst = g_build_filename (to, name, NULL);
-      if (g_file_test (src, G_FILE_TEST_IS_DIR))
-        copy_tree (src, dst);
-      else
-        {
-          g_autofree char *data = NULL;
-          gsize len;
-          g_assert_true (g_file_get_contents (src, &data, &len, NULL));
-          g_assert_true (g_file_set_contents (dst, data, len, NULL));
-        }
-    }
-}
-
 /* A copy of the shipped demo project (24 images, the article's settings). */
 static StudioProject *
 demo_project (const char *name)
@@ -81,7 +57,7 @@ demo_project (const char *name)
   g_assert_cmpint (g_mkdir_with_parents (folder, 0755), ==, 0);
   g_assert_true (g_file_get_contents (config_src, &text, NULL, NULL));
   g_assert_true (g_file_set_contents (config_dst, text, -1, NULL));
-  copy_tree (data_src, data_dst);
+  gui_test_copy_tree (data_src, data_dst);
   project = studio_project_open (folder, &error);
   g_assert_no_error (error);
   return project;
@@ -672,7 +648,7 @@ test_real_engine_demo_trains (void)
   g_autofree char *models_dst = g_build_filename (studio_project_get_folder (project), "models", NULL);
   PointCount pc;
 
-  copy_tree (models_src, models_dst);
+  gui_test_copy_tree (models_src, models_dst);
   use_engine (real_engine);
   fixture_open (&f, project);
   g_assert_true (studio_train_view_start (f.train, &error));
@@ -1103,7 +1079,7 @@ test_samples_view (void)
     StudioProject *real = demo_project ("samples-real");
     g_autofree char *models_src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "models", NULL);
     g_autofree char *models_dst = g_build_filename (studio_project_get_folder (real), "models", NULL);
-    copy_tree (models_src, models_dst);
+    gui_test_copy_tree (models_src, models_dst);
     fixture_open (&f, real);
   }
   studio_project_view_set_visible_view (f.project_view, "samples");
@@ -1199,28 +1175,16 @@ ignore_environment_warnings (const char *domain, GLogLevelFlags level, const cha
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GFile) root = NULL;
   int status;
 
-  tmp_root = g_dir_make_tmp ("train-view-XXXXXX", &error);
-  g_assert_no_error (error);
-  g_setenv ("XDG_DATA_HOME", tmp_root, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", tmp_root, TRUE);
-  g_setenv ("XDG_CACHE_HOME", tmp_root, TRUE);
+  g_autoptr (GFile) root = gui_test_private_home ("train-view", &tmp_root);
   real_engine = g_strdup (g_getenv ("LORA_ENGINE"));
 
   g_test_init (&argc, &argv, NULL);
   g_test_log_set_fatal_handler (ignore_environment_warnings, NULL);
-  root = g_file_new_for_path (tmp_root);
 
   if (!gui_test_have_display ())
-    {
-      gui_test_add_no_display_skip ("/train-view");
-      status = g_test_run ();
-      gui_test_delete_tree (root);
-      return status;
-    }
+    return gui_test_run_without_display ("/train-view", root);
   g_assert_nonnull (real_engine);
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
   /* Referencing the resource keeps its constructor (which registers the UI files). */
