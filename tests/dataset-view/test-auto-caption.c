@@ -22,6 +22,7 @@
 #include "studio-train-view.h"
 #include "studio-window.h"
 
+#include "dsview-test.h"
 #include "gui-test-util.h"
 
 #define TRIGGER "shapez"
@@ -30,32 +31,6 @@ static StudioApplication *app;
 static char *home;
 static char *clip_model;
 static char *project_dir;
-
-static StudioDatasetView *
-dataset_view (StudioWindow *window)
-{
-  GtkWidget *view = gui_test_child (window, "project_view");
-  return studio_project_view_get_dataset_view (STUDIO_PROJECT_VIEW (view));
-}
-
-static gboolean
-view_ready (gpointer data)
-{
-  StudioDatasetView *view = data;
-  return !studio_dataset_view_get_loading (view) && studio_dataset_view_get_dataset (view) != NULL;
-}
-
-static StudioWindow *
-open_project (const char *dir)
-{
-  g_autoptr (GFile) folder = g_file_new_for_path (dir);
-  StudioWindow *window = gui_test_new_window (app, 1200, 800);
-
-  studio_window_open_project (window, folder);
-  g_assert_true (gui_test_wait_until ((Condition) studio_window_has_project, window, 15000));
-  g_assert_true (gui_test_wait_until (view_ready, dataset_view (window), 15000));
-  return window;
-}
 
 /* The demo project (config, dataset; its models linked) with the captions of
  * shape-02, -05 and -07 removed and shape-03's emptied. */
@@ -229,7 +204,7 @@ test_fill_keep_replace (void)
 
   copy_demo ();
   csv = g_build_filename (project_dir, "dataset", "metadata.csv", NULL);
-  window = open_project (project_dir);
+  window = open_project_window (app, project_dir, 1200, 800);
   view = dataset_view (window);
   dataset = studio_dataset_view_get_dataset (view);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (dataset)), ==, 24);
@@ -394,7 +369,7 @@ test_cancel_keeps_written (void)
   const guint n = 40;
 
   make_big_project (n);
-  window = open_project (project_dir);
+  window = open_project_window (app, project_dir, 1200, 800);
   view = dataset_view (window);
   dataset = studio_dataset_view_get_dataset (view);
   g_assert_cmpint (studio_dataset_get_caption_store (dataset), ==, STUDIO_CAPTION_STORE_SIDECAR);
@@ -448,7 +423,7 @@ test_not_clip_refused (void)
   copy_demo ();
   csv = g_build_filename (project_dir, "dataset", "metadata.csv", NULL);
   g_assert_true (g_file_get_contents (csv, &csv_before, NULL, NULL));
-  window = open_project (project_dir);
+  window = open_project_window (app, project_dir, 1200, 800);
   view = dataset_view (window);
   dialog = open_dialog (view, &f);
   studio_auto_caption_dialog_set_model (dialog, sd);
@@ -501,7 +476,7 @@ test_skipped_details (void)
   broken = g_build_filename (project_dir, "dataset", "broken.png", NULL);
   g_assert_true (g_file_get_contents (png, &data, &len, NULL));
   g_assert_true (g_file_set_contents (broken, data, 100, NULL));   /* stops half-way */
-  window = open_project (project_dir);
+  window = open_project_window (app, project_dir, 1200, 800);
   view = dataset_view (window);
   dialog = open_dialog (view, &f);
   g_assert_true (studio_auto_caption_dialog_start (dialog));
@@ -547,7 +522,7 @@ test_waits_for_training (void)
   GtkWidget *project_view, *train;
 
   copy_demo ();
-  window = open_project (project_dir);
+  window = open_project_window (app, project_dir, 1200, 800);
   view = dataset_view (window);
   project_view = gui_test_child (window, "project_view");
   train = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
@@ -576,26 +551,15 @@ int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GFile) home_file = NULL;
   int status;
 
-  home = g_dir_make_tmp ("studio-autocap-XXXXXX", &error);
-  g_assert_no_error (error);
-  home_file = g_file_new_for_path (home);
-  g_setenv ("XDG_DATA_HOME", home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", home, TRUE);   /* the engine's text embedding cache too */
+  /* its cache: the engine's text embeddings too */
+  g_autoptr (GFile) home_file = gui_test_private_home ("studio-autocap", &home);
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
+  gui_test_init (&argc, &argv);
 
   if (!gui_test_have_display ())
-    {
-      gui_test_add_no_display_skip ("/auto-caption/gui");
-      status = g_test_run ();
-      gui_test_delete_tree (home_file);
-      return status;
-    }
+    return gui_test_run_without_display ("/auto-caption/gui", home_file);
 
   /* The model the tests caption with: random weights, written by the engine itself. */
   {
@@ -611,11 +575,7 @@ main (int argc, char **argv)
     g_assert_true (g_spawn_check_wait_status (wait_status, NULL));
   }
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  app = studio_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = gui_test_new_app ();
 
   g_test_add_func ("/auto-caption/gui/fill-keep-replace", test_fill_keep_replace);
   g_test_add_func ("/auto-caption/gui/cancel-keeps-written", test_cancel_keeps_written);

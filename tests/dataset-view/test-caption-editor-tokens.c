@@ -20,6 +20,7 @@
 #include "studio-project-view.h"
 #include "studio-window.h"
 
+#include "dsview-test.h"
 #include "gui-test-util.h"
 
 static StudioApplication *app;
@@ -32,32 +33,6 @@ demo_model (void)
   return g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "models", "sd15-tiny", NULL);
 }
 
-static void
-copy_demo_image (const char *name, const char *dest_dir)
-{
-  g_autofree char *src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset", name, NULL);
-  g_autofree char *dest = g_build_filename (dest_dir, name, NULL);
-  g_autofree char *data = NULL;
-  gsize len;
-
-  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dest, data, len, NULL));
-}
-
-static gboolean
-view_ready (gpointer data)
-{
-  StudioDatasetView *view = data;
-  return !studio_dataset_view_get_loading (view) && studio_dataset_view_get_dataset (view) != NULL;
-}
-
-static StudioDatasetView *
-dataset_view (StudioWindow *window)
-{
-  GtkWidget *view = gui_test_child (window, "project_view");
-  return studio_project_view_get_dataset_view (STUDIO_PROJECT_VIEW (view));
-}
-
 /* A new image-lora project NAME with three demo images, its config given KEY = VALUE
  * pairs (NULL-terminated), opened in a window; the first image is selected. */
 static StudioWindow *
@@ -65,7 +40,6 @@ open_project (const char *name, ...)
 {
   g_autofree char *folder = g_build_filename (home, name, NULL);
   g_autoptr (StudioProject) project = NULL;
-  g_autoptr (GFile) file = NULL;
   g_autoptr (GError) error = NULL;
   const char *images[] = { "shape-01-red-circle.png", "shape-02-purple-square.png",
                            "shape-03-blue-triangle.png" };
@@ -77,7 +51,7 @@ open_project (const char *name, ...)
   project = studio_project_create (folder, STUDIO_TASK_IMAGE_LORA, NULL, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < G_N_ELEMENTS (images); i++)
-    copy_demo_image (images[i], studio_project_get_dataset_dir (project));
+    copy_demo_image (images[i], studio_project_get_dataset_dir (project), NULL);
   va_start (args, name);
   while ((key = va_arg (args, const char *)) != NULL)
     {
@@ -89,12 +63,8 @@ open_project (const char *name, ...)
   g_assert_true (studio_project_save_config (project, &error));
   g_assert_no_error (error);
 
-  window = gui_test_new_window (app, 1100, 760);
-  file = g_file_new_for_path (folder);
-  studio_window_open_project (window, file);
-  g_assert_true (gui_test_wait_until ((Condition) studio_window_has_project, window, 15000));
+  window = open_project_window (app, folder, 1100, 760);
   view = dataset_view (window);
-  g_assert_true (gui_test_wait_until (view_ready, view, 15000));
   gtk_selection_model_select_item (studio_dataset_view_get_selection (view), 0, TRUE);
   g_assert_nonnull (studio_caption_editor_get_item (studio_dataset_view_get_editor (view)));
   return window;
@@ -385,24 +355,16 @@ test_page_keys_navigate (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GFile) home_file = NULL;
   g_autofree char *hub = NULL;
   int status;
 
-  home = g_dir_make_tmp ("studio-captok-XXXXXX", &error);
-  g_assert_no_error (error);
-  home_file = g_file_new_for_path (home);
-  g_setenv ("XDG_DATA_HOME", home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  g_autoptr (GFile) home_file = gui_test_private_home ("studio-captok", &home);
   /* The lookup ends in the Hugging Face cache: an empty one, so this machine's cannot
    * turn a miss into a hit. */
   hub = g_build_filename (home, "hub", NULL);
   g_setenv ("HF_HUB_CACHE", hub, TRUE);
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
+  gui_test_init (&argc, &argv);
   if (argc < 2)
     {
       g_printerr ("usage: test-caption-editor-tokens [--tap] BPE_SIMPLE_VOCAB_GZ\n");
@@ -411,18 +373,9 @@ main (int argc, char **argv)
   bpe_file = argv[1];
 
   if (!gui_test_have_display ())
-    {
-      gui_test_add_no_display_skip ("/caption-editor/gui");
-      status = g_test_run ();
-      gui_test_delete_tree (home_file);
-      return status;
-    }
+    return gui_test_run_without_display ("/caption-editor/gui", home_file);
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  app = studio_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = gui_test_new_app ();
 
   g_test_add_func ("/caption-editor/gui/exact-with-model-tokenizer", test_exact_with_model_tokenizer);
   g_test_add_func ("/caption-editor/gui/exact-with-configured-tokenizer", test_exact_with_configured_tokenizer);

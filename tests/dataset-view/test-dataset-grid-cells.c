@@ -332,17 +332,10 @@ test_cells_screenshots (void)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GFile) home_file = NULL;
   int status;
 
   /* A private thumbnail cache, set before GLib reads it. */
-  home = g_dir_make_tmp ("studio-gridcells-XXXXXX", &error);
-  g_assert_no_error (error);
-  home_file = g_file_new_for_path (home);
-  g_setenv ("XDG_CACHE_HOME", home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
-  g_setenv ("XDG_DATA_HOME", home, TRUE);
+  g_autoptr (GFile) home_file = gui_test_private_home ("studio-gridcells", &home);
   g_setenv ("GSK_RENDERER", "cairo", TRUE);
   /* Accessible properties are kept (and can be read back) by GTK's test context. */
   g_setenv ("GTK_A11Y", "test", TRUE);

@@ -18,6 +18,7 @@
 #include "studio-project-view.h"
 #include "studio-window.h"
 
+#include "dsview-test.h"
 #include "gui-test-util.h"
 
 static StudioApplication *app;
@@ -30,32 +31,6 @@ read_text (const char *path)
   if (!g_file_get_contents (path, &data, NULL, NULL))
     return NULL;
   return data;
-}
-
-static void
-copy_demo_image (const char *name, const char *dest_dir, const char *dest_name)
-{
-  g_autofree char *src = g_build_filename (g_getenv ("LORA_STUDIO_DATADIR"), "demo", "dataset", name, NULL);
-  g_autofree char *dest = g_build_filename (dest_dir, dest_name ? dest_name : name, NULL);
-  g_autofree char *data = NULL;
-  gsize len;
-
-  g_assert_true (g_file_get_contents (src, &data, &len, NULL));
-  g_assert_true (g_file_set_contents (dest, data, len, NULL));
-}
-
-static StudioDatasetView *
-dataset_view (StudioWindow *window)
-{
-  GtkWidget *view = gui_test_child (window, "project_view");
-  return studio_project_view_get_dataset_view (STUDIO_PROJECT_VIEW (view));
-}
-
-static gboolean
-view_ready (gpointer data)
-{
-  StudioDatasetView *view = data;
-  return !studio_dataset_view_get_loading (view) && studio_dataset_view_get_dataset (view) != NULL;
 }
 
 static gboolean
@@ -113,12 +88,9 @@ open_test_project (void)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (StudioProject) project = NULL;
-  g_autoptr (GFile) folder = NULL;
   const char *names[] = { "shape-01-red-circle.png", "shape-02-purple-square.png",
                           "shape-03-blue-triangle.png" };
   const char *captions[] = { "a red circle on yellow", "a purple square on grey", NULL };
-  StudioWindow *window;
-  StudioDatasetView *view;
 
   project_dir = g_build_filename (home, "shapes-project", NULL);
   project = studio_project_create (project_dir, STUDIO_TASK_IMAGE_LORA, NULL, &error);
@@ -136,13 +108,7 @@ open_test_project (void)
         }
     }
 
-  window = gui_test_new_window (app, 1100, 760);
-  folder = g_file_new_for_path (project_dir);
-  studio_window_open_project (window, folder);
-  g_assert_true (gui_test_wait_until ((Condition) studio_window_has_project, window, 15000));
-  view = dataset_view (window);
-  g_assert_true (gui_test_wait_until (view_ready, view, 15000));
-  return window;
+  return open_project_window (app, project_dir, 1100, 760);
 }
 
 static void
@@ -446,18 +412,10 @@ run_fresh (gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GFile) home_file = NULL;
   int status;
 
-  /* Private user folders (projects, trash, thumbnail cache), set before GLib reads
-   * them. Not G_TEST_OPTION_ISOLATE_DIRS: it also hides icons and the MIME database. */
-  home = g_dir_make_tmp ("studio-dsview-XXXXXX", &error);
-  g_assert_no_error (error);
-  home_file = g_file_new_for_path (home);
-  g_setenv ("XDG_DATA_HOME", home, TRUE);
-  g_setenv ("XDG_CONFIG_HOME", home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", home, TRUE);
+  /* Private user folders (projects, trash, thumbnail cache). */
+  g_autoptr (GFile) home_file = gui_test_private_home ("studio-dsview", &home);
   {
     /* Where projects of dropped images go: Documents, per the user-dirs file. */
     g_autofree char *dirs = g_build_filename (home, "user-dirs.dirs", NULL);
@@ -465,22 +423,12 @@ main (int argc, char **argv)
     g_assert_true (g_file_set_contents (dirs, line, -1, NULL));
   }
 
-  g_test_init (&argc, &argv, NULL);
-  g_test_log_set_fatal_handler (gui_test_ignore_session_bus, NULL);
+  gui_test_init (&argc, &argv);
 
   if (!gui_test_have_display ())
-    {
-      gui_test_add_no_display_skip ("/dataset-view/gui");
-      status = g_test_run ();
-      gui_test_delete_tree (home_file);
-      return status;
-    }
+    return gui_test_run_without_display ("/dataset-view/gui", home_file);
 
-  g_setenv ("GSK_RENDERER", "cairo", TRUE);
-  app = studio_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_HANDLES_OPEN | G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (app), NULL, &error));
-  g_assert_no_error (error);
+  app = gui_test_new_app ();
 
   g_test_add_data_func ("/dataset-view/gui/grid-and-editor", test_grid_and_editor, run_fresh);
   g_test_add_data_func ("/dataset-view/gui/drop-import", test_drop_import, run_fresh);
