@@ -21,22 +21,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#ifndef GT_EMULATED
-#include "config.h"   /* HAVE_CUDA: backend.h then declares the real backend_cuda */
-#endif
-#include "backend.h"
+#include "run-test.h"   /* first: config.h before backend.h */
 #include "safetensors.h"
 #include "sd-fixture.h"
 #include "sd-lora-run.h"
 #include "trainer.h"
-#include "run-metrics.h"
-
-#ifdef GT_EMULATED
-extern const backend backend_cuda;            /* the emulator's, see meson.build */
-unsigned long cuda_emu_copy_misuse (void);
-#elif !HAVE_CUDA
-#error "built only with CUDA or against the emulator"
-#endif
 
 /* The emulator runs a block's threads as OS threads: the VAE at 64x64 alone takes minutes,
  * so the images are 32x32, trained at 32x32 on 4x4 latents. Not 16x16, the fixture's
@@ -45,32 +34,6 @@ unsigned long cuda_emu_copy_misuse (void);
  * is amplified a thousandfold) and self-attention over one token gives to_q and to_k no
  * gradient at all, only noise that AdamW turns into steps of lr. */
 enum { N_IMAGES = 4, SIDE = 32, RES = 32, STEPS = 3 };
-
-static int n_tests, n_failed;
-static char tmp[256];
-static const backend *cpu = &backend_cpu, *dev = &backend_cuda;
-
-static void ok (bool cond, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static void
-ok (bool cond, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  n_failed += !cond;
-  fflush (stdout);
-}
-
-static void
-bail (const char *what, const char *msg)
-{
-  printf ("Bail out! %s: %s\n", what, msg);
-  exit (1);
-}
 
 /* ---- images: binary PPM (P6) written and decoded here ---- */
 
@@ -149,63 +112,6 @@ static bool h_true (void *u) { (void) u; return true; }
 static bool h_false (void *u) { (void) u; return false; }
 
 /* ---- comparisons ---- */
-
-/* ||a - b|| / ||a|| */
-static double
-rel_l2 (const float *a, const float *b, int64_t n)
-{
-  double d = 0, s = 0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      d += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
-      s += (double) a[i] * a[i];
-    }
-  return s > 0 ? sqrt (d / s) : sqrt (d);
-}
-
-/* The LoRA weights of two output files (lora_down/lora_up only: alpha is a constant):
- * returns the worst relative L2 error of a tensor and *ALL that of all of them together,
- * both INFINITY when names or sizes differ. */
-static double
-compare_lora (const char *pa, const char *pb, int *n_tensors, double *all)
-{
-  double d2 = 0, s2 = 0;
-  le_error e = { 0 };
-  st_file *a = st_open (pa, &e), *b = a ? st_open (pb, &e) : NULL;
-  double worst = a && b && st_count (a) == st_count (b) ? 0 : INFINITY;
-  *n_tensors = 0;
-  for (size_t i = 0; a && b && isfinite (worst) && i < st_count (a); i++)
-    {
-      const st_tensor *ta = st_at (a, i), *tb = st_find (b, ta->name);
-      if (tb == NULL || tb->numel != ta->numel)
-        {
-          worst = INFINITY;
-          break;
-        }
-      if (strstr (ta->name, ".alpha") != NULL)
-        continue;
-      float *fa = malloc (ta->numel * sizeof (float) + 4), *fb = malloc (ta->numel * sizeof (float) + 4);
-      if (st_to_f32 (ta, fa, ta->numel, &e) && st_to_f32 (tb, fb, tb->numel, &e))
-        {
-          double d = rel_l2 (fa, fb, (int64_t) ta->numel);
-          worst = d > worst || isnan (d) ? d : worst;
-          (*n_tensors)++;
-          for (size_t j = 0; j < ta->numel; j++)
-            {
-              d2 += ((double) fa[j] - fb[j]) * ((double) fa[j] - fb[j]);
-              s2 += (double) fa[j] * fa[j];
-            }
-        }
-      free (fa);
-      free (fb);
-    }
-  if (a)
-    st_close (a);
-  if (b)
-    st_close (b);
-  *all = isfinite (worst) && s2 > 0 ? sqrt (d2 / s2) : INFINITY;
-  return worst;
-}
 
 /* Kohya's layout: every name is lora_unet_<module>.{lora_down.weight,lora_up.weight,alpha}
  * with all three per module, the first attention's to_q among them, and ss_* metadata. */
@@ -331,8 +237,8 @@ test_device_run (const char *precision, bool checkpointing, double loss_tol, dou
   snprintf (out, sizeof out, "%s/dev-%s-%d", tmp, precision, checkpointing);
   run_log log;
   le_run_status st = run (dev, out, precision, checkpointing, NULL, &log);
-  ok (st == LE_RUN_COMPLETED && log.progress == STEPS,
-      "%s: the SD run completes on the device (%d progress events)", tag, log.progress);
+  tap_ok (st == LE_RUN_COMPLETED && log.progress == STEPS,
+          "%s: the SD run completes on the device (%d progress events)", tag, log.progress);
 
   double l[STEPS] = { 0 }, worst = 0;
   int n = read_losses (out, l, STEPS);
@@ -341,25 +247,25 @@ test_device_run (const char *precision, bool checkpointing, double loss_tol, dou
       double d = fabs (l[i] - ref_loss[i]) / fabs (ref_loss[i]);
       worst = d > worst || isnan (d) ? d : worst;
     }
-  ok (n == STEPS && worst <= loss_tol, "%s: %d losses per step agree with the CPU's to %.2g "
-      "(tolerance %.0g): device %.6f %.6f %.6f, CPU %.6f %.6f %.6f", tag, n, worst, loss_tol,
-      l[0], l[1], l[2], ref_loss[0], ref_loss[1], ref_loss[2]);
+  tap_ok (n == STEPS && worst <= loss_tol, "%s: %d losses per step agree with the CPU's to %.2g "
+          "(tolerance %.0g): device %.6f %.6f %.6f, CPU %.6f %.6f %.6f", tag, n, worst, loss_tol,
+          l[0], l[1], l[2], ref_loss[0], ref_loss[1], ref_loss[2]);
 
   int nt = 0, nm = 0;
   snprintf (p1, sizeof p1, "%s/pytorch_lora_weights.safetensors", ref_out);
   snprintf (p2, sizeof p2, "%s/pytorch_lora_weights.safetensors", out);
-  double all, dw = compare_lora (p1, p2, &nt, &all), dt = per_tensor ? dw : all;
-  ok (nt > 0 && dt <= lora_tol, "%s: the %d LoRA tensors written from device memory agree "
-      "with the CPU's to %.2g relative L2 %s (tolerance %.0g; all together %.2g, worst "
-      "tensor %.2g)", tag, nt, dt, per_tensor ? "in every tensor" : "all together", lora_tol,
-      all, dw);
+  double all, dw = compare_st (p1, p2, ".alpha", &nt, &all), dt = per_tensor ? dw : all;
+  tap_ok (nt > 0 && dt <= lora_tol, "%s: the %d LoRA tensors written from device memory agree "
+          "with the CPU's to %.2g relative L2 %s (tolerance %.0g; all together %.2g, worst "
+          "tensor %.2g)", tag, nt, dt, per_tensor ? "in every tensor" : "all together", lora_tol,
+          all, dw);
   bool kohya = check_kohya (p2, &nm, why, sizeof why);
-  ok (kohya, "%s: pytorch_lora_weights.safetensors has kohya's names and metadata for %d "
-      "modules%s%s", tag, nm, why[0] ? ": " : "", why);
+  tap_ok (kohya, "%s: pytorch_lora_weights.safetensors has kohya's names and metadata for %d "
+          "modules%s%s", tag, nm, why[0] ? ": " : "", why);
 
   snprintf (p2, sizeof p2, "%s/samples/step-%06d-p0.png", out, STEPS);
-  ok (log.samples >= 1 && is_png (p2, RES, RES), "%s: the sample at step %d is a %dx%d PNG "
-      "(%d announced)", tag, STEPS, RES, RES, log.samples);
+  tap_ok (log.samples >= 1 && is_png (p2, RES, RES), "%s: the sample at step %d is a %dx%d PNG "
+          "(%d announced)", tag, STEPS, RES, RES, log.samples);
 
   if (resume)
     {
@@ -377,14 +283,14 @@ test_device_run (const char *precision, bool checkpointing, double loss_tol, dou
         d = fmax (d, fabs (r[i] - l[i]) / fabs (l[i]));
       /* the same arithmetic on the same device from the same state: only the reductions'
        * order could differ, which the emulator and cuBLAS keep fixed */
-      ok (sr == LE_RUN_COMPLETED && nr == STEPS && d <= 1e-5,
-          "%s: resumed on the device at step 1, steps 2-3 lose %.6f %.6f, uninterrupted "
-          "%.6f %.6f", tag, r[1], r[2], l[1], l[2]);
+      tap_ok (sr == LE_RUN_COMPLETED && nr == STEPS && d <= 1e-5,
+              "%s: resumed on the device at step 1, steps 2-3 lose %.6f %.6f, uninterrupted "
+              "%.6f %.6f", tag, r[1], r[2], l[1], l[2]);
       snprintf (p1, sizeof p1, "%s/pytorch_lora_weights.safetensors", out);
       snprintf (p2, sizeof p2, "%s/pytorch_lora_weights.safetensors", out_r);
-      double dr = compare_lora (p1, p2, &nt, &all);
-      ok (nt > 0 && dr <= 1e-5, "%s: the resumed LoRA equals the uninterrupted one (%.2g)",
-          tag, dr);
+      double dr = compare_st (p1, p2, ".alpha", &nt, &all);
+      tap_ok (nt > 0 && dr <= 1e-5, "%s: the resumed LoRA equals the uninterrupted one (%.2g)",
+              tag, dr);
     }
 }
 
@@ -411,17 +317,7 @@ main (int argc, char **argv)
   n_only = quick ? 0 : argc - 1;
   only = argv + 1;
   le_error e = { 0 };
-#ifndef GT_EMULATED
-  char why[256];
-  if (!cuda_backend_available (why, sizeof why))
-    {
-      printf ("1..0 # SKIP %s\n", why);
-      return 0;
-    }
-#endif
-  snprintf (tmp, sizeof tmp, "/tmp/cuda-sd-run-XXXXXX");
-  if (mkdtemp (tmp) == NULL || !cpu->init (&e) || !dev->init (&e))
-    bail ("setup", e.message);
+  run_test_start ("cuda-sd-run");
 
   sd15_fixture_options so;
   sd15_fixture_defaults (&so);
@@ -447,9 +343,9 @@ main (int argc, char **argv)
   run_log lc;
   le_run_status sc = run (cpu, ref_out, "no", false, NULL, &lc);
   int nc = read_losses (ref_out, ref_loss, STEPS);
-  ok (sc == LE_RUN_COMPLETED && nc == STEPS && ref_loss[2] > 0,
-      "the CPU reference run completes: losses %.6f %.6f %.6f", ref_loss[0], ref_loss[1],
-      ref_loss[2]);
+  tap_ok (sc == LE_RUN_COMPLETED && nc == STEPS && ref_loss[2] > 0,
+          "the CPU reference run completes: losses %.6f %.6f %.6f", ref_loss[0], ref_loss[1],
+          ref_loss[2]);
 
   /* Tolerances. F32: the same arithmetic as the CPU in another summation order (GEMM
    * tiles, block reductions), ~1e-7 relative per op: 1e-5 on the losses (like the UNet
@@ -490,13 +386,8 @@ main (int argc, char **argv)
 
 #ifdef GT_EMULATED
   unsigned long misuse = cuda_emu_copy_misuse ();
-  ok (misuse == 0, "no host/device copy went in the wrong direction (%lu did)", misuse);
+  tap_ok (misuse == 0, "no host/device copy went in the wrong direction (%lu did)", misuse);
 #endif
 
-  char cmd[400];
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  if (n_failed == 0 && system (cmd) != 0)
-    printf ("# could not remove %s\n", tmp);
-  printf ("1..%d\n", n_tests);
-  return n_failed ? 1 : 0;
+  return run_test_finish ();
 }

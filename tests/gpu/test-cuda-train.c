@@ -28,10 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#ifndef GT_EMULATED
-#include "config.h"   /* HAVE_CUDA: backend.h then declares the real backend_cuda */
-#endif
-#include "backend.h"
+#include "run-test.h"   /* first: config.h before backend.h */
 #include "checkpoint.h"
 #include "llama-fixture.h"
 #include "llama.h"
@@ -42,40 +39,6 @@
 #include "sd15.h"
 #include "text-lora-run.h"
 #include "trainer.h"
-#include "run-metrics.h"
-
-#ifdef GT_EMULATED
-extern const backend backend_cuda;            /* the emulator's, see meson.build */
-unsigned long cuda_emu_copy_misuse (void);
-#elif !HAVE_CUDA
-#error "built only with CUDA or against the emulator"
-#endif
-
-static int n_tests, n_failed;
-static char tmp[256];
-static const backend *cpu = &backend_cpu, *dev = &backend_cuda;
-
-static void ok (bool cond, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-
-static void
-ok (bool cond, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  printf ("%s %d - ", cond ? "ok" : "not ok", ++n_tests);
-  vprintf (fmt, ap);
-  printf ("\n");
-  va_end (ap);
-  n_failed += !cond;
-  fflush (stdout);
-}
-
-static void
-bail (const char *what, const le_error *e)
-{
-  printf ("Bail out! %s: %s\n", what, e->message);
-  exit (1);
-}
 
 /* max |a - b| / max(max |a|, floor): a relative error that tolerates near-zero elements */
 static double
@@ -91,23 +54,6 @@ rel_diff (const float *a, const float *b, int64_t n, double floor)
         scale = fabs (a[i]);
     }
   return worst / scale;
-}
-
-/* ||a - b|| / ||a||: the error of a whole vector, which BF16/F16 products (the device
- * rounds F32 activations to the weights' type, as autocast does; the CPU widens the
- * weights instead) and Adam (whose first steps move every weight by about lr, whatever
- * the gradient's size, so near-zero gradients of either sign differ by 2 lr) perturb
- * element by element far more than as a whole */
-static double
-rel_l2 (const float *a, const float *b, int64_t n)
-{
-  double d = 0, s = 0;
-  for (int64_t i = 0; i < n; i++)
-    {
-      d += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
-      s += (double) a[i] * a[i];
-    }
-  return s > 0 ? sqrt (d / s) : sqrt (d);
 }
 
 static void
@@ -132,89 +78,16 @@ typedef struct {
   int64_t n;
 } step_result;
 
-static step_result
-model_step (const backend *be, const char *model_dir, int dtype)
+/* The next of a seeded sequence in [0, 1): inputs that both backends get alike. */
+static float
+lcg_next (uint64_t *s)
 {
-  le_error e = { 0 };
-  step_result r = { 0 };
-  llama_model *m = llama_model_load (model_dir, dtype, be, &e);
-  if (m == NULL)
-    bail ("load", &e);
-  if (!llama_lora_attach (m, all_linear, 4, 8.0f, 0.1f, 7, &e))
-    bail ("attach", &e);
-  /* B is zero at init, which would leave A without gradient: give every B values */
-  param_store *ps = m->lora->ps;
-  r.n = ps->n_train;
-  float *host = calloc ((size_t) r.n, sizeof *host);
-  be->copy_d2h (host, ps->train_data, (size_t) r.n * sizeof *host);
-  uint64_t s = 99;
-  for (int i = 0; i < m->lora->n; i++)
-    {
-      lora_linear *l = m->lora->items[i];
-      float *b = host + ((float *) l->b->data - ps->train_data);
-      for (int64_t j = 0; j < l->b->numel; j++)
-        {
-          s = s * 6364136223846793005ull + 1442695040888963407ull;
-          b[j] = ((float) (s >> 40) / (float) (1 << 24) - 0.5f) * 0.1f;
-        }
-    }
-  be->copy_h2d (ps->train_data, host, (size_t) r.n * sizeof *host);
-
-  enum { B = 2, T = 24 };
-  int32_t tokens[B * T];
-  uint8_t count[B * T];
-  for (int i = 0; i < B * T; i++)
-    {
-      tokens[i] = (int32_t) ((i * 37 + 11) % (m->cfg.vocab - 2));
-      count[i] = (i % T) != 0 && !(i / T == 1 && i % T >= T - 3);   /* a masked tail */
-    }
-  graph *g = graph_new (be, &e);
-  if (g == NULL)
-    bail ("graph", &e);
-  graph_set_grad_enabled (g, true);
-  graph_set_training (g, true);
-  graph_set_rng (g, 11, 3ull << 32);
-  tensor *loss = llama_forward_loss (m, g, tokens, count, B, T, NULL, NULL);
-  if (loss == NULL || !graph_backward (g, loss, &e))
-    {
-      if (loss == NULL)
-        graph_take_error (g, &e);
-      bail ("forward/backward", &e);
-    }
-  r.loss = graph_item (g, loss);
-  be->copy_d2h (host, ps->train_grad, (size_t) r.n * sizeof *host);
-  if (!be->sync (&e))
-    bail ("sync", &e);
-  r.grads = host;
-  graph_free (g);
-  llama_model_free (m);
-  return r;
+  *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+  return (float) (*s >> 40) / (float) (1 << 24);
 }
 
-static void
-test_model_step (const char *model_dir, le_dtype dt, double loss_tol, double grad_tol)
-{
-  step_result a = model_step (cpu, model_dir, LLAMA_DTYPE_KEEP);
-  step_result b = model_step (dev, model_dir, dt);
-  double dl = fabs ((double) a.loss - b.loss) / fabs ((double) a.loss);
-  ok (isfinite (b.loss) && dl <= loss_tol, "%s weights: loss on the device %.7g, CPU %.7g "
-      "(relative difference %.2g, tolerance %.0g)", dtype_name (dt), b.loss, a.loss, dl, loss_tol);
-  double nz = 0;
-  for (int64_t i = 0; i < a.n; i++)
-    nz += a.grads[i] != 0;
-  double dg = rel_l2 (a.grads, b.grads, a.n), dm = rel_diff (a.grads, b.grads, a.n, 1e-12);
-  ok (a.n == b.n && nz > 0.9 * a.n && dg <= grad_tol,
-      "%s weights: %lld LoRA gradients (%.0f non-zero, A and B) agree to %.2g relative L2 "
-      "(tolerance %.0g; worst element %.2g of the largest)", dtype_name (dt), (long long) a.n,
-      nz, dg, grad_tol, dm);
-  free (a.grads);
-  free (b.grads);
-}
-
-/* ---- the SD UNet: one LoRA + LoCon step on each backend ---- */
-
-/* Gives every B of SET seeded values (B is zero at init) and returns the host copy of
- * the set's gradients after backward through GRADS_OUT later. */
+/* Gives every B of SET seeded values: B is zero at init, which would leave A without
+ * gradient. */
 static void
 randomize_b (lora_set *set, uint64_t seed)
 {
@@ -226,14 +99,78 @@ randomize_b (lora_set *set, uint64_t seed)
       tensor *b = set->items[i]->b;
       float *p = host + ((float *) b->data - ps->train_data);
       for (int64_t j = 0; j < b->numel; j++)
-        {
-          seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-          p[j] = ((float) (seed >> 40) / (float) (1 << 24) - 0.5f) * 0.1f;
-        }
+        p[j] = (lcg_next (&seed) - 0.5f) * 0.1f;
     }
   set->be->copy_h2d (ps->train_data, host, (size_t) ps->n_train * sizeof *host);
   free (host);
 }
+
+/* A graph that records for backward in training mode (dropout on), its RNG at SEED and
+ * OFFSET so both backends draw the same masks. */
+static graph *
+training_graph (const backend *be, uint64_t seed, uint64_t offset)
+{
+  le_error e = { 0 };
+  graph *g = graph_new (be, &e);
+  if (g == NULL)
+    bail ("graph", e.message);
+  graph_set_grad_enabled (g, true);
+  graph_set_training (g, true);
+  graph_set_rng (g, seed, offset);
+  return g;
+}
+
+/* Backward from LOSS (NULL when the forward failed, its error then in G), or bail out. */
+static void
+backward_or_bail (graph *g, tensor *loss, const char *what)
+{
+  le_error e = { 0 };
+  if (loss == NULL || !graph_backward (g, loss, &e))
+    {
+      if (loss == NULL)
+        graph_take_error (g, &e);
+      bail (what, e.message);
+    }
+}
+
+static step_result
+model_step (const backend *be, const char *model_dir, int dtype)
+{
+  le_error e = { 0 };
+  step_result r = { 0 };
+  llama_model *m = llama_model_load (model_dir, dtype, be, &e);
+  if (m == NULL)
+    bail ("load", e.message);
+  if (!llama_lora_attach (m, all_linear, 4, 8.0f, 0.1f, 7, &e))
+    bail ("attach", e.message);
+  /* B is zero at init, which would leave A without gradient: give every B values */
+  randomize_b (m->lora, 99);
+  param_store *ps = m->lora->ps;
+  r.n = ps->n_train;
+  float *host = calloc ((size_t) r.n, sizeof *host);
+
+  enum { B = 2, T = 24 };
+  int32_t tokens[B * T];
+  uint8_t count[B * T];
+  for (int i = 0; i < B * T; i++)
+    {
+      tokens[i] = (int32_t) ((i * 37 + 11) % (m->cfg.vocab - 2));
+      count[i] = (i % T) != 0 && !(i / T == 1 && i % T >= T - 3);   /* a masked tail */
+    }
+  graph *g = training_graph (be, 11, 3ull << 32);
+  tensor *loss = llama_forward_loss (m, g, tokens, count, B, T, NULL, NULL);
+  backward_or_bail (g, loss, "forward/backward");
+  r.loss = graph_item (g, loss);
+  be->copy_d2h (host, ps->train_grad, (size_t) r.n * sizeof *host);
+  if (!be->sync (&e))
+    bail ("sync", e.message);
+  r.grads = host;
+  graph_free (g);
+  llama_model_free (m);
+  return r;
+}
+
+/* ---- the SD UNet: one LoRA + LoCon step on each backend ---- */
 
 static step_result
 unet_step (const backend *be, const char *model_dir, int dtype)
@@ -242,7 +179,7 @@ unet_step (const backend *be, const char *model_dir, int dtype)
   step_result r = { 0 };
   sd15_model *m = sd15_model_load (model_dir, SD15_LOAD_UNET, dtype, be, &e);
   if (m == NULL)
-    bail ("sd15 load", &e);
+    bail ("sd15 load", e.message);
   sd15_lora_options lo;
   sd15_lora_defaults (&lo);
   lo.rank = 2;
@@ -250,7 +187,7 @@ unet_step (const backend *be, const char *model_dir, int dtype)
   lo.dropout = 0.1f;
   lo.seed = 5;
   if (!sd15_lora_attach (m, &lo, &e))
-    bail ("sd15 attach", &e);
+    bail ("sd15 attach", e.message);
   randomize_b (m->lora_unet, 17);
   randomize_b (m->lora_conv, 23);
 
@@ -262,32 +199,21 @@ unet_step (const backend *be, const char *model_dir, int dtype)
   uint64_t s = 1234;
   for (int64_t i = 0; i < n_x + n_ctx; i++)
     {
-      s = s * 6364136223846793005ull + 1442695040888963407ull;
-      float v = (float) (s >> 40) / (float) (1 << 24) * 2 - 1;
+      float v = lcg_next (&s) * 2 - 1;
       if (i < n_x)
         x[i] = v, target[i] = -0.5f * v;
       else
         ctx[i - n_x] = v;
     }
   const float timesteps[2] = { 999, 250 };
-  graph *g = graph_new (be, &e);
-  if (g == NULL)
-    bail ("graph", &e);
-  graph_set_grad_enabled (g, true);
-  graph_set_training (g, true);
-  graph_set_rng (g, 4, 9ull << 32);
+  graph *g = training_graph (be, 4, 9ull << 32);
   int64_t xs[4] = { 2, c->unet_in, side, side }, cs[3] = { 2, 7, c->cross_dim };
   tensor *tx = graph_from_host (g, LE_F32, 4, xs, x, "x");
   tensor *tc = graph_from_host (g, LE_F32, 3, cs, ctx, "context");
   tensor *tt = graph_from_host (g, LE_F32, 4, xs, target, "target");
   tensor *out = sd15_unet_forward (m, g, tx, timesteps, tc);
   tensor *loss = out ? op_mse (g, out, tt) : NULL;
-  if (loss == NULL || !graph_backward (g, loss, &e))
-    {
-      if (loss == NULL)
-        graph_take_error (g, &e);
-      bail ("unet forward/backward", &e);
-    }
+  backward_or_bail (g, loss, "unet forward/backward");
   r.loss = graph_item (g, loss);
   param_store *pa = m->lora_unet->ps, *pb = m->lora_conv->ps;
   r.n = pa->n_train + pb->n_train;
@@ -295,7 +221,7 @@ unet_step (const backend *be, const char *model_dir, int dtype)
   be->copy_d2h (r.grads, pa->train_grad, (size_t) pa->n_train * sizeof (float));
   be->copy_d2h (r.grads + pa->n_train, pb->train_grad, (size_t) pb->n_train * sizeof (float));
   if (!be->sync (&e))
-    bail ("sync", &e);
+    bail ("sync", e.message);
   graph_free (g);
   sd15_model_free (m);
   free (x);
@@ -304,23 +230,28 @@ unet_step (const backend *be, const char *model_dir, int dtype)
   return r;
 }
 
+/* One step of STEP (model_step or unet_step) on the CPU with the weights as stored (KEEP)
+ * and on the device in DT: the loss and every gradient agree within the tolerances. WHAT
+ * names the model in the test lines, LOSS_NAME the loss, GRADS the gradients. */
 static void
-test_unet_step (const char *model_dir, le_dtype dt, double loss_tol, double grad_tol)
+test_step (step_result (*step) (const backend *, const char *, int), int keep,
+           const char *model_dir, le_dtype dt, const char *what, const char *loss_name,
+           const char *grads, double loss_tol, double grad_tol)
 {
-  step_result a = unet_step (cpu, model_dir, SD15_DTYPE_KEEP);
-  step_result b = unet_step (dev, model_dir, dt);
+  step_result a = step (cpu, model_dir, keep);
+  step_result b = step (dev, model_dir, dt);
   double dl = fabs ((double) a.loss - b.loss) / fabs ((double) a.loss);
-  ok (isfinite (b.loss) && dl <= loss_tol, "SD UNet, %s weights: MSE on the device %.7g, CPU "
-      "%.7g (relative difference %.2g, tolerance %.0g)", dtype_name (dt), b.loss, a.loss, dl,
-      loss_tol);
+  tap_ok (isfinite (b.loss) && dl <= loss_tol, "%s%s weights: %s on the device %.7g, CPU "
+          "%.7g (relative difference %.2g, tolerance %.0g)", what, dtype_name (dt), loss_name,
+          b.loss, a.loss, dl, loss_tol);
   double nz = 0;
   for (int64_t i = 0; i < a.n; i++)
     nz += a.grads[i] != 0;
   double dg = rel_l2 (a.grads, b.grads, a.n), dm = rel_diff (a.grads, b.grads, a.n, 1e-12);
-  ok (a.n == b.n && nz > 0.9 * a.n && dg <= grad_tol,
-      "SD UNet, %s weights: %lld LoRA + LoCon gradients (%.0f non-zero) agree to %.2g "
-      "relative L2 (tolerance %.0g; worst element %.2g of the largest)", dtype_name (dt),
-      (long long) a.n, nz, dg, grad_tol, dm);
+  tap_ok (a.n == b.n && nz > 0.9 * a.n && dg <= grad_tol,
+          "%s%s weights: %lld %s (%.0f non-zero) agree to %.2g relative L2 (tolerance %.0g; "
+          "worst element %.2g of the largest)", what, dtype_name (dt), (long long) a.n, grads,
+          nz, dg, grad_tol, dm);
   free (a.grads);
   free (b.grads);
 }
@@ -366,37 +297,6 @@ hooks_for (run_log *l)
   return (le_run_hooks) { .user = l, .progress = h_progress, .sample = h_sample,
                           .checkpoint = h_checkpoint, .log = h_log, .error = h_error,
                           .keep_going = h_true, .save_on_stop = h_false };
-}
-
-/* Every tensor of two safetensors files: same names; returns the worst relative L2 error
- * of a tensor (INFINITY when a name or size differs). */
-static double
-compare_st (const char *pa, const char *pb, int *n_tensors)
-{
-  le_error e = { 0 };
-  st_file *a = st_open (pa, &e), *b = a ? st_open (pb, &e) : NULL;
-  double worst = a && b ? 0 : INFINITY;
-  *n_tensors = 0;
-  for (size_t i = 0; a && b && i < st_count (a); i++)
-    {
-      const st_tensor *ta = st_at (a, i), *tb = st_find (b, ta->name);
-      if (tb == NULL || tb->numel != ta->numel)
-        return INFINITY;
-      float *fa = malloc (ta->numel * sizeof (float) + 4), *fb = malloc (ta->numel * sizeof (float) + 4);
-      if (st_to_f32 (ta, fa, ta->numel, &e) && st_to_f32 (tb, fb, tb->numel, &e))
-        {
-          double d = rel_l2 (fa, fb, (int64_t) ta->numel);
-          worst = d > worst || isnan (d) ? d : worst;
-          (*n_tensors)++;
-        }
-      free (fa);
-      free (fb);
-    }
-  if (a)
-    st_close (a);
-  if (b)
-    st_close (b);
-  return worst;
 }
 
 static text_lora_options
@@ -447,8 +347,8 @@ test_runs (const char *model_dir, const char *data_dir, const char *tag, const c
   text_lora_options od = run_options (model_dir, data_dir, out_d, precision);
   run_log lc, ld;
   le_run_status sc = run_on (cpu, &oc, &lc), sd = run_on (dev, &od, &ld);
-  ok (sc == LE_RUN_COMPLETED && sd == LE_RUN_COMPLETED,
-      "%s: the run completes on the CPU and on the emulated device", tag);
+  tap_ok (sc == LE_RUN_COMPLETED && sd == LE_RUN_COMPLETED,
+          "%s: the run completes on the CPU and on the emulated device", tag);
 
   double la[16] = { 0 }, lb[16] = { 0 };
   int na = read_losses (out_c, la, 16), nb = read_losses (out_d, lb, 16);
@@ -458,42 +358,42 @@ test_runs (const char *model_dir, const char *data_dir, const char *tag, const c
       double d = fabs (la[i] - lb[i]) / fabs (la[i]);
       worst = d > worst || isnan (d) ? d : worst;
     }
-  ok (na == 3 && worst <= loss_tol, "%s: %d losses per step agree to %.2g (tolerance %.0g); "
-      "first %.6f last %.6f", tag, nb, worst, loss_tol, lb[0], lb[nb > 0 ? nb - 1 : 0]);
-  ok (na == 3 && la[2] < la[0], "%s: training lowers the loss (%.5f -> %.5f)", tag, la[0], la[2]);
+  tap_ok (na == 3 && worst <= loss_tol, "%s: %d losses per step agree to %.2g (tolerance %.0g); "
+          "first %.6f last %.6f", tag, nb, worst, loss_tol, lb[0], lb[nb > 0 ? nb - 1 : 0]);
+  tap_ok (na == 3 && la[2] < la[0], "%s: training lowers the loss (%.5f -> %.5f)", tag, la[0], la[2]);
 
   int nt = 0;
   snprintf (p1, sizeof p1, "%s/adapter_model.safetensors", out_c);
   snprintf (p2, sizeof p2, "%s/adapter_model.safetensors", out_d);
-  double dw = compare_st (p1, p2, &nt);
-  ok (nt > 0 && dw <= weight_tol, "%s: the %d adapter tensors written from device memory agree "
-      "to %.2g (tolerance %.0g)", tag, nt, dw, weight_tol);
+  double dw = compare_st (p1, p2, NULL, &nt, NULL);
+  tap_ok (nt > 0 && dw <= weight_tol, "%s: the %d adapter tensors written from device memory agree "
+          "to %.2g (tolerance %.0g)", tag, nt, dw, weight_tol);
   snprintf (p1, sizeof p1, "%s/checkpoints/step-000002/checkpoint.safetensors", out_c);
   snprintf (p2, sizeof p2, "%s/checkpoints/step-000002/checkpoint.safetensors", out_d);
-  double dc = compare_st (p1, p2, &nt);
-  ok (nt > 2 && dc <= weight_tol, "%s: checkpoint at step 2 (weights and AdamW m, v "
-      "downloaded from the device) agrees to %.2g", tag, dc);
+  double dc = compare_st (p1, p2, NULL, &nt, NULL);
+  tap_ok (nt > 2 && dc <= weight_tol, "%s: checkpoint at step 2 (weights and AdamW m, v "
+          "downloaded from the device) agrees to %.2g", tag, dc);
   le_error e = { 0 };
   st_file *ck = st_open (p2, &e);
   const char *scale = ck ? st_metadata_get (ck, "loss_scale") : NULL;
   bool fp16 = strcmp (precision, "fp16") == 0;
-  ok (scale != NULL && strcmp (scale, fp16 ? "65536" : "1") == 0,
-      "%s: the checkpoint's loss scale is %s (fp16 scales from 65536, else 1)", tag,
-      scale ? scale : "missing");
+  tap_ok (scale != NULL && strcmp (scale, fp16 ? "65536" : "1") == 0,
+          "%s: the checkpoint's loss scale is %s (fp16 scales from 65536, else 1)", tag,
+          scale ? scale : "missing");
   if (ck)
     st_close (ck);
 
-  ok (ld.progress == 3 && ld.memory_used > 0 && ld.memory_total > ld.memory_used
-      && lc.memory_used == -1,
-      "%s: progress events carry device memory on the device (%lld of %lld bytes) and "
-      "none on the CPU (%lld)", tag, ld.memory_used, ld.memory_total, lc.memory_used);
+  tap_ok (ld.progress == 3 && ld.memory_used > 0 && ld.memory_total > ld.memory_used
+          && lc.memory_used == -1,
+          "%s: progress events carry device memory on the device (%lld of %lld bytes) and "
+          "none on the CPU (%lld)", tag, ld.memory_used, ld.memory_total, lc.memory_used);
 
   snprintf (p1, sizeof p1, "%s/samples/step-000003.txt", out_c);
   snprintf (p2, sizeof p2, "%s/samples/step-000003.txt", out_d);
   struct stat st1, st2 = { 0 };
   bool both = stat (p1, &st1) == 0 && stat (p2, &st2) == 0;
-  ok (both && st2.st_size > 10, "%s: the final sample is generated on the device (%lld bytes)",
-      tag, (long long) st2.st_size);
+  tap_ok (both && st2.st_size > 10, "%s: the final sample is generated on the device (%lld bytes)",
+          tag, (long long) st2.st_size);
 
   if (strcmp (tag, "f32") == 0)
     {
@@ -508,13 +408,13 @@ test_runs (const char *model_dir, const char *data_dir, const char *tag, const c
       double lr_[16] = { 0 };
       int nr = read_losses (out_r, lr_, 16);
       double d3 = fabs (lr_[2] - lb[2]) / lb[2];
-      ok (sr == LE_RUN_COMPLETED && nr == 3 && d3 <= 1e-5,
-          "resumed on the device at step 2 (moments uploaded): step 3 loses %.6f, "
-          "uninterrupted %.6f", lr_[2], lb[2]);
+      tap_ok (sr == LE_RUN_COMPLETED && nr == 3 && d3 <= 1e-5,
+              "resumed on the device at step 2 (moments uploaded): step 3 loses %.6f, "
+              "uninterrupted %.6f", lr_[2], lb[2]);
       snprintf (p1, sizeof p1, "%s/adapter_model.safetensors", out_r);
       snprintf (p2, sizeof p2, "%s/adapter_model.safetensors", out_d);
-      double dr = compare_st (p1, p2, &nt);
-      ok (nt > 0 && dr <= 1e-5, "resumed adapter equals the uninterrupted one (%.2g)", dr);
+      double dr = compare_st (p1, p2, NULL, &nt, NULL);
+      tap_ok (nt > 0 && dr <= 1e-5, "resumed adapter equals the uninterrupted one (%.2g)", dr);
     }
 }
 
@@ -545,7 +445,7 @@ test_loss_scaling (const backend *be)
   t.ps = param_store_new (be, &e);
   t.w = param_store_add (t.ps, "w", LE_F32, 1, (int64_t[]) { 4 }, true, &e);
   if (t.w == NULL || !param_store_commit (t.ps, &e))
-    bail ("toy", &e);
+    bail ("toy", e.message);
   float w0[4] = { 0.5f, -0.25f, 1.0f, 2.0f }, w1[4];
   param_store_upload (t.ps, t.w, w0, sizeof w0, &e);
   le_train_model tm = { .self = &t, .params = t.ps, .n_samples = 8, .forward_loss = toy_loss };
@@ -574,17 +474,17 @@ test_loss_scaling (const backend *be)
   char dir[600];
   snprintf (dir, sizeof dir, "%s/checkpoints/step-000008", out);
   bool loaded = le_checkpoint_load (dir, &ck, &e);
-  ok (st == LE_RUN_COMPLETED && log.skipped_warnings == 3 && loaded
-      && ck.state.loss_scale == 8192 && ck.adamw_step == 5,
-      "%s fp16: 3 overflowing steps skipped with a warning each, scale 65536 -> %g in the "
-      "checkpoint, AdamW stepped %lld times of 8", be->name, loaded ? ck.state.loss_scale : -1,
-      (long long) ck.adamw_step);
+  tap_ok (st == LE_RUN_COMPLETED && log.skipped_warnings == 3 && loaded
+          && ck.state.loss_scale == 8192 && ck.adamw_step == 5,
+          "%s fp16: 3 overflowing steps skipped with a warning each, scale 65536 -> %g in the "
+          "checkpoint, AdamW stepped %lld times of 8", be->name, loaded ? ck.state.loss_scale : -1,
+          (long long) ck.adamw_step);
   /* Adam moves each weight by about lr per step against the gradient's sign (+) */
   bool moved = true;
   for (int i = 0; i < 4; i++)
     moved = moved && w1[i] < w0[i] - 0.4f && w1[i] > w0[i] - 0.6f;
-  ok (moved, "%s fp16: the unscaled gradient moved the weights by about 5 lr (%.4f -> %.4f)",
-      be->name, w0[0], w1[0]);
+  tap_ok (moved, "%s fp16: the unscaled gradient moved the weights by about 5 lr (%.4f -> %.4f)",
+          be->name, w0[0], w1[0]);
   if (loaded)
     le_checkpoint_close (&ck);
   param_store_free (t.ps);
@@ -600,15 +500,15 @@ test_scaler_unit (void)
   s.growth_interval = 3;
   bool a = le_loss_scaler_update (&s, true, &step, &e) && step && s.scale == 65536;
   a = a && le_loss_scaler_update (&s, true, &step, &e) && le_loss_scaler_update (&s, true, &step, &e);
-  ok (a && s.scale == 131072 && s.good_steps == 0,
-      "loss scale doubles after growth_interval finite steps (%g)", s.scale);
+  tap_ok (a && s.scale == 131072 && s.good_steps == 0,
+          "loss scale doubles after growth_interval finite steps (%g)", s.scale);
   s.scale = 1;
-  ok (!le_loss_scaler_update (&s, false, &step, &e) && !step && e.code == LE_ERR_NUMERIC
-      && strstr (e.message, "bf16") != NULL,
-      "an overflow at scale 1 is a numeric error with advice: %s", e.message);
+  tap_ok (!le_loss_scaler_update (&s, false, &step, &e) && !step && e.code == LE_ERR_NUMERIC
+          && strstr (e.message, "bf16") != NULL,
+          "an overflow at scale 1 is a numeric error with advice: %s", e.message);
   le_loss_scaler_init (&s, false);
-  ok (le_loss_scaler_update (&s, false, &step, &e) && step && s.scale == 1,
-      "without fp16 the scaler never skips");
+  tap_ok (le_loss_scaler_update (&s, false, &step, &e) && step && s.scale == 1,
+          "without fp16 the scaler never skips");
 }
 
 /* ---- the CLI without a GPU ---- */
@@ -632,33 +532,23 @@ test_cli_device (const char *engine, const char *model_dir, const char *data_dir
   int rc = p ? pclose (p) : -1;
   if (rc == 0)
     {
-      ok (true, "# SKIP a GPU is usable here, so --device cuda trains");
+      tap_ok (true, "# SKIP a GPU is usable here, so --device cuda trains");
       return;
     }
   const char *why = strstr (buf, "CUDA cannot be used (");
   char detail[300];
   snprintf (detail, sizeof detail, "%s", why ? why : buf);
   detail[strcspn (detail, "\n\"")] = '\0';   /* one TAP line */
-  ok (strstr (buf, "\"error\"") != NULL && strstr (buf, "\"device\"") != NULL
-      && why != NULL && strncmp (why, "CUDA cannot be used ()", 22) != 0,
-      "--device cuda without a usable GPU: a device error that says why: %s", detail);
+  tap_ok (strstr (buf, "\"error\"") != NULL && strstr (buf, "\"device\"") != NULL
+          && why != NULL && strncmp (why, "CUDA cannot be used ()", 22) != 0,
+          "--device cuda without a usable GPU: a device error that says why: %s", detail);
 }
 
 int
 main (int argc, char **argv)
 {
   le_error e = { 0 };
-#ifndef GT_EMULATED
-  char why[256];
-  if (!cuda_backend_available (why, sizeof why))
-    {
-      printf ("1..0 # SKIP %s\n", why);
-      return 0;
-    }
-#endif
-  snprintf (tmp, sizeof tmp, "/tmp/cuda-train-XXXXXX");
-  if (mkdtemp (tmp) == NULL || !cpu->init (&e) || !dev->init (&e))
-    bail ("setup", &e);
+  run_test_start ("cuda-train");
 
   /* fixtures in each dtype, and 12 lines of text */
   char models[3][400], data[400], file[500];
@@ -670,7 +560,7 @@ main (int argc, char **argv)
       fo.dtype = dts[i];
       snprintf (models[i], sizeof models[i], "%s/model-%s", tmp, dtype_name (dts[i]));
       if (!llama_fixture_write (models[i], &fo, &e))
-        bail ("fixture", &e);
+        bail ("fixture", e.message);
     }
   snprintf (data, sizeof data, "%s/data", tmp);
   mkdir (data, 0755);
@@ -682,9 +572,12 @@ main (int argc, char **argv)
 
   /* tolerances per dtype: F32 is the same arithmetic in another order; F16 and BF16 round
    * the activations on the device (autocast) and not on the CPU: 2^-11 and 2^-8 */
-  test_model_step (models[0], LE_F32, 1e-5, 1e-4);
-  test_model_step (models[1], LE_BF16, 1e-3, 1e-2);
-  test_model_step (models[2], LE_F16, 1e-4, 2e-3);
+  test_step (model_step, LLAMA_DTYPE_KEEP, models[0], LE_F32, "", "loss",
+             "LoRA gradients of A and B", 1e-5, 1e-4);
+  test_step (model_step, LLAMA_DTYPE_KEEP, models[1], LE_BF16, "", "loss",
+             "LoRA gradients of A and B", 1e-3, 1e-2);
+  test_step (model_step, LLAMA_DTYPE_KEEP, models[2], LE_F16, "", "loss",
+             "LoRA gradients of A and B", 1e-4, 2e-3);
   for (int i = 0; i < 2; i++)
     {
       sd15_fixture_options so;
@@ -693,15 +586,16 @@ main (int argc, char **argv)
       char sd_dir[400];
       snprintf (sd_dir, sizeof sd_dir, "%s/sd15-%s", tmp, dtype_name (dts[i]));
       if (!sd15_fixture_write (sd_dir, &so, NULL, 0, &e))
-        bail ("sd15 fixture", &e);
-      test_unet_step (sd_dir, dts[i], i == 0 ? 1e-5 : 5e-3, i == 0 ? 1e-4 : 5e-2);
+        bail ("sd15 fixture", e.message);
+      test_step (unet_step, SD15_DTYPE_KEEP, sd_dir, dts[i], "SD UNet, ", "MSE",
+                 "LoRA + LoCon gradients", i == 0 ? 1e-5 : 5e-3, i == 0 ? 1e-4 : 5e-2);
     }
   /* what mixed_precision picks */
-  ok (text_lora_weight_dtype (dev, "bf16") == LE_BF16 && text_lora_weight_dtype (dev, "fp16") == LE_F16
-      && text_lora_weight_dtype (dev, "no") == LE_F32
-      && text_lora_weight_dtype (cpu, "bf16") == LLAMA_DTYPE_KEEP,
-      "mixed_precision on the device: bf16 -> BF16, fp16 -> F16, no -> F32 frozen weights; "
-      "the CPU keeps the file's dtype");
+  tap_ok (text_lora_weight_dtype (dev, "bf16") == LE_BF16 && text_lora_weight_dtype (dev, "fp16") == LE_F16
+          && text_lora_weight_dtype (dev, "no") == LE_F32
+          && text_lora_weight_dtype (cpu, "bf16") == LLAMA_DTYPE_KEEP,
+          "mixed_precision on the device: bf16 -> BF16, fp16 -> F16, no -> F32 frozen weights; "
+          "the CPU keeps the file's dtype");
 
   test_runs (models[0], data, "f32", "no", 1e-5, 1e-4);
   test_runs (models[2], data, "fp16", "fp16", 1e-4, 5e-3);
@@ -712,22 +606,17 @@ main (int argc, char **argv)
 
 #ifdef GT_EMULATED
   unsigned long misuse = cuda_emu_copy_misuse ();
-  ok (misuse == 0, "no host/device copy went in the wrong direction (%lu did)", misuse);
+  tap_ok (misuse == 0, "no host/device copy went in the wrong direction (%lu did)", misuse);
   /* and the emulator does catch one: a host buffer passed where device memory belongs */
   float host_a[4] = { 1, 2, 3, 4 }, host_b[4];
   dev->copy_h2d (host_b, host_a, sizeof host_a);
   le_error ce = { 0 };
-  ok (cuda_emu_copy_misuse () == misuse + 1 && !dev->sync (&ce) && ce.message[0] != '\0',
-      "a host-to-device copy into host memory is caught: %s", ce.message);
+  tap_ok (cuda_emu_copy_misuse () == misuse + 1 && !dev->sync (&ce) && ce.message[0] != '\0',
+          "a host-to-device copy into host memory is caught: %s", ce.message);
 #endif
 
   if (argc > 1)
     test_cli_device (argv[1], models[0], data);
 
-  char cmd[400];
-  snprintf (cmd, sizeof cmd, "rm -rf '%s'", tmp);
-  if (n_failed == 0 && system (cmd) != 0)
-    printf ("# could not remove %s\n", tmp);
-  printf ("1..%d\n", n_tests);
-  return n_failed ? 1 : 0;
+  return run_test_finish ();
 }
