@@ -4,21 +4,9 @@
  * read it (the final layer norm applied to an earlier layer's output). */
 #include "sd15-private.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 #include "ops.h"
-
-/* (B, T, C) -> (B, H, T, D) */
-static tensor *
-heads_of (graph *g, tensor *x, int64_t heads)
-{
-  if (x == NULL)
-    return NULL;
-  int64_t s[4] = { x->shape[0], x->shape[1], heads, x->shape[2] / heads };
-  static const int perm[4] = { 0, 2, 1, 3 };
-  return op_permute (g, op_reshape (g, x, 4, s), perm);
-}
 
 tensor *
 clip_encoder_layer (graph *g, const sd15_model *m, const clip_layer *l, tensor *x,
@@ -26,15 +14,8 @@ clip_encoder_layer (graph *g, const sd15_model *m, const clip_layer *l, tensor *
 {
   if (x == NULL)
     return NULL;
-  int64_t B = x->shape[0], T = x->shape[1], C = x->shape[2], H = heads;
   tensor *h = op_layernorm (g, x, l->ln1.w, l->ln1.b, eps);
-  tensor *q = heads_of (g, sd_linear (g, m, &l->q, h), H);                // (B, H, T, D)
-  tensor *k = heads_of (g, sd_linear (g, m, &l->k, h), H);
-  tensor *v = heads_of (g, sd_linear (g, m, &l->v, h), H);
-  tensor *o = op_attention (g, q, k, v, causal, 1.0f / sqrtf ((float) (C / H)));
-  static const int perm[4] = { 0, 2, 1, 3 };
-  int64_t s[3] = { B, T, C };
-  o = op_reshape (g, op_permute (g, o, perm), 3, s);                       // (B, T, C)
+  tensor *o = sd_multihead_attention (g, m, &l->q, &l->k, &l->v, h, h, heads, causal);
   x = op_add (g, x, sd_linear (g, m, &l->out, o));
   h = op_layernorm (g, x, l->ln2.w, l->ln2.b, eps);
   h = sd_linear (g, m, &l->fc1, h);                                        // (B, T, F)

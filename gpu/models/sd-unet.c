@@ -74,21 +74,29 @@ split_heads (graph *g, tensor *x, int64_t heads)
 }
 
 tensor *
-sd_attention_forward (graph *g, const sd15_model *m, const sd_attention *a, tensor *x,
-                      tensor *context)
+sd_multihead_attention (graph *g, const sd15_model *m, const sd_module *to_q,
+                        const sd_module *to_k, const sd_module *to_v, tensor *x, tensor *src,
+                        int64_t heads, bool causal)
 {
   if (x == NULL)
     return NULL;
-  tensor *src = context ? context : x;
-  int64_t B = x->shape[0], T = x->shape[1], C = a->to_q.w->shape[0];
-  int64_t D = C / a->heads;
-  tensor *q = split_heads (g, sd_linear (g, m, &a->to_q, x), a->heads);     // (B, H, T, D)
-  tensor *k = split_heads (g, sd_linear (g, m, &a->to_k, src), a->heads);   // (B, H, S, D)
-  tensor *v = split_heads (g, sd_linear (g, m, &a->to_v, src), a->heads);
-  tensor *o = op_attention (g, q, k, v, false, 1.0f / sqrtf ((float) D));  // (B, H, T, D)
+  int64_t B = x->shape[0], T = x->shape[1], C = to_q->w->shape[0];
+  int64_t D = C / heads;
+  tensor *q = split_heads (g, sd_linear (g, m, to_q, x), heads);            // (B, H, T, D)
+  tensor *k = split_heads (g, sd_linear (g, m, to_k, src), heads);          // (B, H, S, D)
+  tensor *v = split_heads (g, sd_linear (g, m, to_v, src), heads);
+  tensor *o = op_attention (g, q, k, v, causal, 1.0f / sqrtf ((float) D));  // (B, H, T, D)
   static const int perm[4] = { 0, 2, 1, 3 };
   int64_t s[3] = { B, T, C };
-  o = op_reshape (g, op_permute (g, o, perm), 3, s);                        // (B, T, C)
+  return op_reshape (g, op_permute (g, o, perm), 3, s);                     // (B, T, C)
+}
+
+tensor *
+sd_attention_forward (graph *g, const sd15_model *m, const sd_attention *a, tensor *x,
+                      tensor *context)
+{
+  tensor *o = sd_multihead_attention (g, m, &a->to_q, &a->to_k, &a->to_v, x,
+                                      context ? context : x, a->heads, false);
   return sd_linear (g, m, &a->to_out, o);
 }
 

@@ -332,6 +332,12 @@ tensor *sd_transformer_forward (graph *g, const sd15_model *m,
 /* x // (B, T, C); context // (B, S, Cc) or NULL (self-attention) */
 tensor *sd_attention_forward (graph *g, const sd15_model *m, const sd_attention *a,
                               tensor *x, tensor *context);
+/* x // (B, T, C), src // (B, S, Cs) -> (B, T, C): softmax attention of HEADS heads through
+ * the TO_Q, TO_K, TO_V projections (x itself as SRC for self-attention), heads merged back,
+ * before the output projection; the UNet's and both CLIP towers' attention */
+tensor *sd_multihead_attention (graph *g, const sd15_model *m, const sd_module *to_q,
+                                const sd_module *to_k, const sd_module *to_v, tensor *x,
+                                tensor *src, int64_t heads, bool causal);
 /* x // (B, C, H, W) -> same: the VAE mid-block attention with its residual */
 tensor *sd_vae_attention_forward (graph *g, const sd15_model *m, const sd_vae_attention *a,
                                   tensor *x);
