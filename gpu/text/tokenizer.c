@@ -85,6 +85,71 @@ string_pattern (const loader *l, uint32_t v, size_t *len)
   return tok_json_str (J, tok_json_get (J, tok_json_get (J, v, "pattern"), "String"), len);
 }
 
+typedef bool (*load_fn) (loader *l, uint32_t v);
+
+/* A Sequence of WHAT (normalizer, pre_tokenizer, ...): each element of V's KEY list, in
+ * order, loaded by LOAD. */
+static bool
+load_sequence (loader *l, uint32_t v, const char *what, const char *key, load_fn load)
+{
+  uint32_t list = tok_json_get (J, v, key);
+  if (tok_json_type (J, list) != LE_JSON_ARRAY)
+    return le_fail (l->err, LE_ERR_FORMAT, "%s: %s Sequence has no \"%s\" list", l->file,
+                    what, key);
+  EACH (i, list)
+    if (!load (l, i))
+      return false;
+  return true;
+}
+
+typedef enum { REPLACE_COPIED, REPLACE_REGEX, REPLACE_INCOMPLETE, REPLACE_NO_MEMORY } replace_read;
+
+/* A Replace step (normalizer or decoder): its {"String": ...} pattern into *A and its
+ * content into *B, both copied; nothing is kept unless both are. */
+static replace_read
+read_replace (loader *l, uint32_t v, char **a, size_t *a_len, char **b, size_t *b_len)
+{
+  size_t n, cn;
+  const char *pat = string_pattern (l, v, &n);
+  const char *c = tok_json_str (J, tok_json_get (J, v, "content"), &cn);
+  if (pat == NULL)
+    return REPLACE_REGEX;
+  if (n == 0 || c == NULL)
+    return REPLACE_INCOMPLETE;
+  *a = dup_bytes (pat, n, l->err);
+  *b = dup_bytes (c, cn, l->err);
+  *a_len = n;
+  *b_len = cn;
+  if (*a && *b)
+    return REPLACE_COPIED;
+  free (*a);
+  free (*b);
+  *a = *b = NULL;
+  return REPLACE_NO_MEMORY;
+}
+
+/* Appends the SIZE bytes of STEP to the step array whose pointer is at LIST (a
+ * tok_norm_step **, tok_pre_step ** or tok_dec_step **) holding *N steps. Without memory
+ * it frees the strings A and B that STEP owns, so callers just return. The array pointer
+ * is read and written with memcpy, so one function serves the three step types. */
+static bool
+push_step (loader *l, void *list, size_t *n, const void *step, size_t size, char *a, char *b)
+{
+  char *steps;
+  memcpy (&steps, list, sizeof steps);
+  char *grown = realloc (steps, (*n + 1) * size);
+  if (grown == NULL)
+    {
+      free (a);
+      free (b);
+      return le_fail (l->err, LE_ERR_MEMORY, "out of memory loading %s", l->file);
+    }
+  memcpy (grown + *n * size, step, size);
+  memcpy (list, &grown, sizeof grown);
+  (*n)++;
+  return true;
+}
+
 static bool
 load_normalizer (loader *l, uint32_t v)
 {
@@ -92,15 +157,7 @@ load_normalizer (loader *l, uint32_t v)
     return true;
   const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   if (type && strcmp (type, "Sequence") == 0)
-    {
-      uint32_t list = tok_json_get (J, v, "normalizers");
-      if (tok_json_type (J, list) != LE_JSON_ARRAY)
-        return bad (l, "normalizer Sequence has no \"normalizers\" list");
-      EACH (i, list)
-        if (!load_normalizer (l, i))
-          return false;
-      return true;
-    }
+    return load_sequence (l, v, "normalizer", "normalizers", load_normalizer);
   le_tokenizer *t = l->tok;
   tok_norm_step step = { 0 };
   if (type && strcmp (type, "Prepend") == 0)
@@ -116,50 +173,28 @@ load_normalizer (loader *l, uint32_t v)
     }
   else if (type && strcmp (type, "Replace") == 0)
     {
-      size_t n;
-      const char *pat = string_pattern (l, v, &n);
-      size_t cn;
-      const char *c = tok_json_str (J, tok_json_get (J, v, "content"), &cn);
-      if (pat == NULL)
-        return unsupported (l, "normalizer", "Replace with a regex pattern", NULL);
-      if (n == 0 || c == NULL)
-        return bad (l, "normalizer Replace needs a non-empty pattern and a content string");
-      step.kind = NORM_REPLACE;
-      step.a = dup_bytes (pat, n, l->err);
-      step.b = dup_bytes (c, cn, l->err);
-      step.a_len = n;
-      step.b_len = cn;
-      if (!step.a || !step.b)
+      switch (read_replace (l, v, &step.a, &step.a_len, &step.b, &step.b_len))
         {
-          free (step.a);
-          free (step.b);
+        case REPLACE_REGEX:
+          return unsupported (l, "normalizer", "Replace with a regex pattern", NULL);
+        case REPLACE_INCOMPLETE:
+          return bad (l, "normalizer Replace needs a non-empty pattern and a content string");
+        case REPLACE_NO_MEMORY:
           return false;
+        case REPLACE_COPIED:
+          break;
         }
+      step.kind = NORM_REPLACE;
     }
   else
     return unsupported (l, "normalizer", type, "only Prepend and Replace (Llama 2 style) are");
-  tok_norm_step *n = realloc (t->norms, (t->n_norms + 1) * sizeof *n);
-  if (n == NULL)
-    {
-      free (step.a);
-      free (step.b);
-      return le_fail (l->err, LE_ERR_MEMORY, "out of memory loading %s", l->file);
-    }
-  t->norms = n;
-  t->norms[t->n_norms++] = step;
-  return true;
+  return push_step (l, &t->norms, &t->n_norms, &step, sizeof step, step.a, step.b);
 }
 
 static bool
 push_pre (loader *l, tok_pre_step step)
 {
-  le_tokenizer *t = l->tok;
-  tok_pre_step *p = realloc (t->pres, (t->n_pres + 1) * sizeof *p);
-  if (p == NULL)
-    return le_fail (l->err, LE_ERR_MEMORY, "out of memory loading %s", l->file);
-  t->pres = p;
-  t->pres[t->n_pres++] = step;
-  return true;
+  return push_step (l, &l->tok->pres, &l->tok->n_pres, &step, sizeof step, NULL, NULL);
 }
 
 static bool
@@ -170,15 +205,7 @@ load_pre_tokenizer (loader *l, uint32_t v)
   const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   tok_pre_step step = { 0 };
   if (type && strcmp (type, "Sequence") == 0)
-    {
-      uint32_t list = tok_json_get (J, v, "pretokenizers");
-      if (tok_json_type (J, list) != LE_JSON_ARRAY)
-        return bad (l, "pre_tokenizer Sequence has no \"pretokenizers\" list");
-      EACH (i, list)
-        if (!load_pre_tokenizer (l, i))
-          return false;
-      return true;
-    }
+    return load_sequence (l, v, "pre_tokenizer", "pretokenizers", load_pre_tokenizer);
   if (type && strcmp (type, "ByteLevel") == 0)
     {
       step.kind = PRE_BYTELEVEL;
@@ -228,15 +255,7 @@ load_decoder (loader *l, uint32_t v)
   le_tokenizer *t = l->tok;
   const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   if (type && strcmp (type, "Sequence") == 0)
-    {
-      uint32_t list = tok_json_get (J, v, "decoders");
-      if (tok_json_type (J, list) != LE_JSON_ARRAY)
-        return bad (l, "decoder Sequence has no \"decoders\" list");
-      EACH (i, list)
-        if (!load_decoder (l, i))
-          return false;
-      return true;
-    }
+    return load_sequence (l, v, "decoder", "decoders", load_decoder);
   tok_dec_step step = { 0 };
   if (type && strcmp (type, "ByteLevel") == 0)
     step.kind = DEC_BYTELEVEL;
@@ -264,37 +283,17 @@ load_decoder (loader *l, uint32_t v)
     }
   else if (type && strcmp (type, "Replace") == 0)
     {
-      size_t n;
-      const char *pat = string_pattern (l, v, &n);
-      size_t cn;
-      const char *c = tok_json_str (J, tok_json_get (J, v, "content"), &cn);
-      if (pat == NULL || n == 0 || c == NULL)
+      replace_read r = read_replace (l, v, &step.a, &step.a_len, &step.b, &step.b_len);
+      if (r == REPLACE_REGEX || r == REPLACE_INCOMPLETE)
         return unsupported (l, "decoder", "Replace without a plain string pattern", NULL);
+      if (r == REPLACE_NO_MEMORY)
+        return false;
       step.kind = DEC_REPLACE;
-      step.a = dup_bytes (pat, n, l->err);
-      step.b = dup_bytes (c, cn, l->err);
-      step.a_len = n;
-      step.b_len = cn;
-      if (!step.a || !step.b)
-        {
-          free (step.a);
-          free (step.b);
-          return false;
-        }
     }
   else
     return unsupported (l, "decoder", type,
                         "only ByteLevel, Metaspace, Replace, ByteFallback, Fuse and Strip are");
-  tok_dec_step *d = realloc (t->decs, (t->n_decs + 1) * sizeof *d);
-  if (d == NULL)
-    {
-      free (step.a);
-      free (step.b);
-      return le_fail (l->err, LE_ERR_MEMORY, "out of memory loading %s", l->file);
-    }
-  t->decs = d;
-  t->decs[t->n_decs++] = step;
-  return true;
+  return push_step (l, &t->decs, &t->n_decs, &step, sizeof step, step.a, step.b);
 }
 
 static bool
@@ -425,15 +424,7 @@ load_post_processor (loader *l, uint32_t v)
     return true;
   const char *type = tok_json_str (J, tok_json_get (J, v, "type"), NULL);
   if (type && strcmp (type, "Sequence") == 0)
-    {
-      uint32_t list = tok_json_get (J, v, "processors");
-      if (tok_json_type (J, list) != LE_JSON_ARRAY)
-        return bad (l, "post_processor Sequence has no \"processors\" list");
-      EACH (i, list)
-        if (!load_post_processor (l, i))
-          return false;
-      return true;
-    }
+    return load_sequence (l, v, "post_processor", "processors", load_post_processor);
   if (type && strcmp (type, "ByteLevel") == 0)
     return true; /* only moves offsets */
   if (type == NULL || strcmp (type, "TemplateProcessing") != 0)
