@@ -10,16 +10,7 @@ import sys
 
 import torch
 from safetensors.torch import load_file
-
-n = 0
-failed = 0
-
-
-def check(cond, what):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok"), n, "-", what, flush=True)
-    failed += 0 if cond else 1
+from sd_tap import check, done
 
 
 out = sys.argv[2]
@@ -88,5 +79,4 @@ if r is not None:
     check(all(d < 1e-5 and moved > 0 for d, moved in r),
           "fused 3x3 conv2 (LoCon) and text v_proj equal W + alpha/r * up @ down "
           f"(max diffs {[f'{d:.1e}' for d, _ in r]}, changes {[f'{m:.1e}' for _, m in r]})")
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()

@@ -9,16 +9,7 @@ import numpy as np
 import torch
 from diffusers import DDIMScheduler, DDPMScheduler, EulerAncestralDiscreteScheduler
 import diffusers.schedulers.scheduling_euler_ancestral_discrete as euler_mod
-
-n = 0
-failed = 0
-
-
-def check(cond, what):
-    global n, failed
-    n += 1
-    print(("ok" if cond else "not ok"), n, "-", what, flush=True)
-    failed += 0 if cond else 1
+from sd_tap import check, done
 
 
 SD = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012,
@@ -76,5 +67,4 @@ for steps in (5, 20):
     check(worst < 1e-3, f"Euler a {steps} steps equal EulerAncestralDiscreteScheduler.step "
           f"with the same noise (max rel diff {worst:.2e})")
 
-print(f"1..{n}")
-sys.exit(1 if failed else 0)
+done()
