@@ -499,18 +499,6 @@ test_skipped_details (void)
   delete_project ();
 }
 
-static gboolean
-not_training (gpointer data)
-{
-  return !studio_train_view_is_training (data);
-}
-
-static gboolean
-engine_gone (gpointer data)
-{
-  return studio_train_view_get_engine (data) == NULL;
-}
-
 /* While the project trains, Auto Caption waits for the run instead of sharing the
  * device with it; once the run ended it opens. */
 static void
@@ -536,9 +524,9 @@ test_waits_for_training (void)
   g_assert_null (gui_test_find_toplevel (STUDIO_TYPE_AUTO_CAPTION_DIALOG));
 
   studio_train_view_stop (STUDIO_TRAIN_VIEW (train), FALSE);
-  g_assert_true (gui_test_wait_until (not_training, train, 120000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, train, 120000));
   studio_train_view_shutdown (STUDIO_TRAIN_VIEW (train), NULL, NULL);
-  g_assert_true (gui_test_wait_until (engine_gone, train, 20000));
+  g_assert_true (gui_test_wait_until (gui_test_engine_gone, train, 20000));
   {
     StudioAutoCaptionDialog *dialog = open_dialog (view, NULL);
     studio_auto_caption_dialog_cancel (dialog);

@@ -4,6 +4,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "studio-train-view.h"
+
 gboolean
 gui_test_have_display (void)
 {
@@ -274,4 +276,16 @@ gui_test_copy_tree (const char *from, const char *to)
           g_assert_true (g_file_set_contents (dst, data, len, NULL));
         }
     }
+}
+
+gboolean
+gui_test_not_training (gpointer train_view)
+{
+  return !studio_train_view_is_training (train_view);
+}
+
+gboolean
+gui_test_engine_gone (gpointer train_view)
+{
+  return studio_train_view_get_engine (train_view) == NULL;
 }

@@ -44,6 +44,11 @@ StudioWindow *gui_test_find_project_window (StudioApplication *app);
 /* A Condition: APP (a StudioApplication) has a window with a project open. */
 gboolean gui_test_has_project_window (gpointer app);
 
+/* Conditions on a StudioTrainView: no run is going on; its engine has gone (the run's
+ * process ended and was let go). */
+gboolean gui_test_not_training (gpointer train_view);
+gboolean gui_test_engine_gone (gpointer train_view);
+
 /* Destroys every window of APP, then lets the main loop settle. */
 void gui_test_close_all_windows (GtkApplication *app);
 

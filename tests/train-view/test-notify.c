@@ -51,18 +51,6 @@ focus_elsewhere (gpointer data)
 }
 
 static gboolean
-not_training (gpointer train)
-{
-  return !studio_train_view_is_training (train);
-}
-
-static gboolean
-engine_gone (gpointer train)
-{
-  return studio_train_view_get_engine (train) == NULL;
-}
-
-static gboolean
 flag_set (gpointer flag)
 {
   return *(gboolean *) flag;
@@ -111,7 +99,7 @@ static void
 fixture_close_windows (Fixture *f)
 {
   studio_train_view_shutdown (f->train, NULL, NULL);
-  g_assert_true (gui_test_wait_until (engine_gone, f->train, 20000));
+  g_assert_true (gui_test_wait_until (gui_test_engine_gone, f->train, 20000));
   if (f->other != NULL)
     gtk_window_destroy (f->other);
   gtk_window_destroy (GTK_WINDOW (f->window));
@@ -139,7 +127,7 @@ run_to_end (Fixture *f)
 
   g_assert_true (studio_train_view_start (f->train, &error));
   g_assert_no_error (error);
-  g_assert_true (gui_test_wait_until (not_training, f->train, 20000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f->train, 20000));
 }
 
 /* The one notification that arrived, after waiting for it. */

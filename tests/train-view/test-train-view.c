@@ -87,18 +87,12 @@ fixture_open (Fixture *f, StudioProject *project)
   g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, f->window, 5000));
 }
 
-static gboolean
-engine_gone (gpointer data)
-{
-  return studio_train_view_get_engine (data) == NULL;
-}
-
 static void
 fixture_close (Fixture *f)
 {
   /* The engine ends with the view; wait so that no process outlives the test. */
   studio_train_view_shutdown (f->train, NULL, NULL);
-  g_assert_true (gui_test_wait_until (engine_gone, f->train, 20000));
+  g_assert_true (gui_test_wait_until (gui_test_engine_gone, f->train, 20000));
   gtk_window_destroy (f->window);
   g_clear_object (&f->project);
   gui_test_settle (50);
@@ -272,12 +266,6 @@ test_config_panel (void)
 /* --- engine: stand-ins --------------------------------------------------------------- */
 
 static gboolean
-not_training (gpointer data)
-{
-  return !studio_train_view_is_training (data);
-}
-
-static gboolean
 has_error (gpointer data)
 {
   return studio_train_view_get_error (data) != NULL;
@@ -424,7 +412,7 @@ test_standin_run (void)
     g_signal_emit_by_name (dialog, "response", "save");
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
-  g_assert_true (gui_test_wait_until (not_training, f.train, 5000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 5000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training stopped");
   g_assert_null (studio_train_view_get_error (f.train));
   {
@@ -462,7 +450,7 @@ test_standin_crash (void)
   config_before = read_config (f.project);
   g_assert_true (studio_train_view_start (f.train, &error));
   g_assert_true (gui_test_wait_until (has_error, f.train, 15000));
-  g_assert_true (gui_test_wait_until (not_training, f.train, 5000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 5000));
 
   /* The view says the engine died, shows its last log lines and offers to resume. */
   g_assert_nonnull (strstr (studio_train_view_get_error (f.train), "stopped unexpectedly"));
@@ -491,7 +479,7 @@ test_standin_crash (void)
   g_assert_no_error (error);
   g_assert_cmpstr (studio_train_view_get_run_dir (f.train), ==, crashed_run);
   g_assert_null (studio_train_view_get_error (f.train));
-  g_assert_true (gui_test_wait_until (not_training, f.train, 15000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 15000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training finished");
   /* That run's loss fell: no advice about convergence. */
   g_assert_false (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
@@ -499,11 +487,11 @@ test_standin_crash (void)
 
   /* A run whose loss stays flat opens the advice for it (higher rank, more epochs). */
   studio_train_view_shutdown (f.train, NULL, NULL);   /* a new engine sees the new env */
-  g_assert_true (gui_test_wait_until (engine_gone, f.train, 10000));
+  g_assert_true (gui_test_wait_until (gui_test_engine_gone, f.train, 10000));
   g_setenv ("STANDIN_FLAT", "1", TRUE);
   g_assert_true (studio_train_view_start (f.train, &error));
   g_assert_no_error (error);
-  g_assert_true (gui_test_wait_until (not_training, f.train, 15000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 15000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training finished");
   g_assert_true (studio_config_panel_get_advice_shown (studio_train_view_get_config_panel (f.train),
                                                        STUDIO_ADVICE_NOT_CONVERGING));
@@ -535,7 +523,7 @@ test_standin_garbage (void)
   g_assert_nonnull (strstr (studio_train_view_get_error (f.train), "9.0"));
   g_assert_nonnull (strstr (studio_train_view_get_error (f.train), "1."));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Engine refused");
-  g_assert_true (gui_test_wait_until (engine_gone, f.train, 10000));
+  g_assert_true (gui_test_wait_until (gui_test_engine_gone, f.train, 10000));
   g_assert_false (studio_train_view_is_training (f.train));
   g_assert_false (action_enabled (f.train, "train.start"));
   g_assert_false (studio_train_view_get_resume_offered (f.train));
@@ -622,7 +610,7 @@ test_real_engine_demo (void)
   g_assert_no_error (error);
   /* The demo's tiny SD model is not there: the engine's error is shown, nothing hangs. */
   g_assert_true (gui_test_wait_until (has_error, f.train, 60000));
-  g_assert_true (gui_test_wait_until (not_training, f.train, 60000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 60000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training failed");
   g_assert_cmpuint (strlen (studio_train_view_get_error (f.train)), >, 10);
   g_test_message ("engine said: %s", studio_train_view_get_error (f.train));
@@ -663,10 +651,10 @@ test_real_engine_demo_trains (void)
   gui_test_settle (300);
   gui_test_save_screenshot (GTK_WIDGET (f.window), "train-demo-midrun.png");
   studio_train_view_stop (f.train, TRUE);
-  g_assert_true (gui_test_wait_until (not_training, f.train, 120000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 120000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training stopped");
   studio_train_view_shutdown (f.train, NULL, NULL);
-  g_assert_true (gui_test_wait_until (engine_gone, f.train, 20000));
+  g_assert_true (gui_test_wait_until (gui_test_engine_gone, f.train, 20000));
   fixture_close (&f);
 }
 
@@ -777,7 +765,7 @@ test_real_engine_text_run (void)
   pc.n = 4;
   g_assert_true (gui_test_wait_until (has_points, &pc, 60000));
   studio_train_view_stop (f.train, TRUE);
-  g_assert_true (gui_test_wait_until (not_training, f.train, 60000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 60000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training stopped");
   {
     g_autofree char *checkpoint = studio_run_find_last_checkpoint (studio_train_view_get_run_dir (f.train));
@@ -785,7 +773,7 @@ test_real_engine_text_run (void)
   }
   g_assert_nonnull (studio_train_view_get_engine (f.train));
   studio_train_view_shutdown (f.train, NULL, NULL);
-  g_assert_true (gui_test_wait_until (engine_gone, f.train, 20000));
+  g_assert_true (gui_test_wait_until (gui_test_engine_gone, f.train, 20000));
   fixture_close (&f);
 }
 
@@ -1156,7 +1144,7 @@ test_samples_generate_during_run (void)
   g_assert_true (studio_train_view_is_training (f.train));
 
   studio_train_view_stop (f.train, FALSE);
-  g_assert_true (gui_test_wait_until (not_training, f.train, 5000));
+  g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 5000));
   g_unsetenv ("STANDIN_HOLD");
   g_unsetenv ("STANDIN_STEPS");
   g_unsetenv ("STANDIN_SAMPLE_PNG");
