@@ -43,6 +43,15 @@ param_store_get (const param_store *ps, const char *name)
   return NULL;
 }
 
+int64_t
+param_store_numel (const param_store *ps)
+{
+  int64_t n = 0;
+  for (int i = 0; i < ps->n_tensors; i++)
+    n += ps->tensors[i]->numel;
+  return n;
+}
+
 tensor *
 param_store_add (param_store *ps, const char *name, le_dtype dt, int ndim,
                  const int64_t *shape, bool requires_grad, le_error *err)

@@ -36,6 +36,8 @@ tensor *param_store_add (param_store *ps, const char *name, le_dtype dt, int ndi
                          const int64_t *shape, bool requires_grad, le_error *err);
 bool param_store_commit (param_store *ps, le_error *err);
 tensor *param_store_get (const param_store *ps, const char *name);
+/* Elements of all its tensors, frozen and trainable (parameter counts in logs). */
+int64_t param_store_numel (const param_store *ps);
 
 /* Copies host bytes (already in the tensor's dtype) into a committed tensor. */
 bool param_store_upload (param_store *ps, tensor *t, const void *host, size_t bytes,

@@ -299,10 +299,7 @@ llama_lora_attach (llama_model *m, const char *const *targets, int rank, float a
 int64_t
 llama_n_base_params (const llama_model *m)
 {
-  int64_t n = 0;
-  for (int i = 0; i < m->base->n_tensors; i++)
-    n += m->base->tensors[i]->numel;
-  return n;
+  return param_store_numel (m->base);
 }
 
 int64_t

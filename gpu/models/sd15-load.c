@@ -466,10 +466,7 @@ sd15_model_free (sd15_model *m)
 int64_t
 sd15_n_base_params (const sd15_model *m)
 {
-  int64_t n = 0;
-  for (int i = 0; i < m->base->n_tensors; i++)
-    n += m->base->tensors[i]->numel;
-  return n;
+  return param_store_numel (m->base);
 }
 
 bool
