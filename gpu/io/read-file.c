@@ -1,10 +1,12 @@
-/* read-file.c: a whole file into one NUL-terminated buffer (see read-file.h). */
+/* read-file.c: a whole file into one NUL-terminated buffer, and which file a folder
+ * argument means (see read-file.h). */
 #include "read-file.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 char *
 le_read_file (const char *path, size_t max, const char *what, size_t *len, le_error *err)
@@ -54,4 +56,14 @@ le_read_file (const char *path, size_t max, const char *what, size_t *len, le_er
   buf[n] = '\0';
   *len = n;
   return buf;
+}
+
+void
+le_file_in_folder (char *buf, size_t n, const char *path, const char *name)
+{
+  struct stat st;
+  if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
+    snprintf (buf, n, "%s/%s", path, name);
+  else
+    snprintf (buf, n, "%s", path);
 }

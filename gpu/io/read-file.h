@@ -11,3 +11,7 @@
  * larger than MAX bytes (0: no limit): "PATH: too big for WHAT" ("a config file"). */
 char *le_read_file (const char *path, size_t max, const char *what, size_t *len,
                     le_error *err);
+
+/* PATH/NAME into BUF (N bytes) when PATH is a folder, else PATH itself: for arguments
+ * that name either a model's folder or the one file of it that is wanted. */
+void le_file_in_folder (char *buf, size_t n, const char *path, const char *name);

@@ -10,38 +10,36 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "json.h"
+#include "json-config.h"
 #include "read-file.h"
+
+/* Number member KEY of OBJ, leniently (any number, truncated by the callers below): older
+ * OpenAI folders write what transformers accepts. False when absent. */
+static bool
+get_number (const le_json_doc *d, uint32_t obj, const char *key, double *out)
+{
+  uint32_t v = obj == LE_JSON_NONE ? LE_JSON_NONE : le_json_member (d, obj, key);
+  return v != LE_JSON_NONE && le_json_double (d, v, out);
+}
 
 static bool
 get_int (const le_json_doc *d, uint32_t obj, const char *key, int64_t *out)
 {
-  uint32_t v = obj == LE_JSON_NONE ? LE_JSON_NONE : le_json_member (d, obj, key);
   double x;
-  if (v == LE_JSON_NONE || !le_json_double (d, v, &x))
-    return false;
-  *out = (int64_t) x;
-  return true;
+  bool found = get_number (d, obj, key, &x);
+  if (found)
+    *out = (int64_t) x;
+  return found;
 }
 
 static bool
 get_float (const le_json_doc *d, uint32_t obj, const char *key, float *out)
 {
-  uint32_t v = obj == LE_JSON_NONE ? LE_JSON_NONE : le_json_member (d, obj, key);
   double x;
-  if (v == LE_JSON_NONE || !le_json_double (d, v, &x))
-    return false;
-  *out = (float) x;
-  return true;
-}
-
-static const char *
-get_string (const le_json_doc *d, uint32_t obj, const char *key)
-{
-  uint32_t v = obj == LE_JSON_NONE ? LE_JSON_NONE : le_json_member (d, obj, key);
-  if (v == LE_JSON_NONE || d->nodes[v].type != LE_JSON_STRING)
-    return NULL;
-  return le_json_string (d, v);
+  bool found = get_number (d, obj, key, &x);
+  if (found)
+    *out = (float) x;
+  return found;
 }
 
 static bool
@@ -53,7 +51,7 @@ read_tower (const le_json_doc *d, uint32_t obj, const char *which, const char *l
   get_int (d, obj, "num_attention_heads", &t->heads);
   get_int (d, obj, "intermediate_size", &t->intermediate);
   get_float (d, obj, "layer_norm_eps", &t->eps);
-  const char *act = get_string (d, obj, "hidden_act");
+  const char *act = le_json_config_string (d, obj, "hidden_act");
   if (act != NULL && strcmp (act, "quick_gelu") != 0 && strcmp (act, "gelu") != 0)
     return le_fail (err, LE_ERR_UNSUPPORTED, "%s: %s hidden_act \"%s\" is not supported "
                     "(quick_gelu or gelu)", label, which, act);
@@ -123,7 +121,7 @@ clip_config_load (const char *folder, clip_config *c, le_error *err)
       return false;
     }
   bool ok = true;
-  const char *type = get_string (&d, 0, "model_type");
+  const char *type = le_json_config_string (&d, 0, "model_type");
   uint32_t archs = le_json_member (&d, 0, "architectures");
   const char *arch = NULL;
   if (archs != LE_JSON_NONE && d.nodes[archs].type == LE_JSON_ARRAY && d.nodes[archs].count > 0

@@ -1,64 +1,25 @@
 /* hf-config.c: reading and writing the config.json of an HF LLaMA-family folder. */
 #include "hf-config.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "atomic-file.h"
-#include "json.h"
+#include "json-config.h"
 #include "read-file.h"
 
 static const char *const supported_archs[] = { "LlamaForCausalLM", "MistralForCausalLM" };
 
+/* A count that config.json must have (REQUIRED) or may have. */
 static bool
 get_int (const le_json_doc *doc, uint32_t obj, const char *key, bool required, int64_t *out,
          const char *label, le_error *err)
 {
-  uint32_t v = le_json_member (doc, obj, key);
-  if (v == LE_JSON_NONE || doc->nodes[v].type == LE_JSON_NULL)
-    {
-      if (required)
-        return le_fail (err, LE_ERR_FORMAT, "%s: key \"%s\" is missing; a LLaMA config.json "
-                        "needs it", label, key);
-      return true;
-    }
-  uint64_t u;
-  if (doc->nodes[v].type != LE_JSON_NUMBER || !le_json_uint64 (doc, v, &u) || u > INT32_MAX)
-    return le_fail (err, LE_ERR_FORMAT, "%s: \"%s\" must be a non-negative integer", label,
-                    key);
-  *out = (int64_t) u;
-  return true;
-}
-
-static bool
-get_num (const le_json_doc *doc, uint32_t obj, const char *key, double *out,
-         const char *label, le_error *err)
-{
-  uint32_t v = le_json_member (doc, obj, key);
-  if (v == LE_JSON_NONE || doc->nodes[v].type == LE_JSON_NULL)
-    return true;
-  if (doc->nodes[v].type != LE_JSON_NUMBER || !le_json_double (doc, v, out) || !isfinite (*out))
-    return le_fail (err, LE_ERR_FORMAT, "%s: \"%s\" must be a number", label, key);
-  return true;
-}
-
-static bool
-get_bool (const le_json_doc *doc, uint32_t obj, const char *key, bool *out,
-          const char *label, le_error *err)
-{
-  uint32_t v = le_json_member (doc, obj, key);
-  if (v == LE_JSON_NONE || doc->nodes[v].type == LE_JSON_NULL)
-    return true;
-  if (doc->nodes[v].type == LE_JSON_TRUE)
-    *out = true;
-  else if (doc->nodes[v].type == LE_JSON_FALSE)
-    *out = false;
-  else
-    return le_fail (err, LE_ERR_FORMAT, "%s: \"%s\" must be true or false", label, key);
-  return true;
+  if (required && le_json_config_member (doc, obj, key) == LE_JSON_NONE)
+    return le_fail (err, LE_ERR_FORMAT, "%s: key \"%s\" is missing; a LLaMA config.json "
+                    "needs it", label, key);
+  return le_json_config_uint (doc, obj, key, INT32_MAX, out, label, err);
 }
 
 /* A token id, or the first of a list of them (Llama 3 instruct lists several EOS ids). */
@@ -66,8 +27,8 @@ static bool
 get_token_id (const le_json_doc *doc, uint32_t obj, const char *key, int32_t *out,
               const char *label, le_error *err)
 {
-  uint32_t v = le_json_member (doc, obj, key);
-  if (v == LE_JSON_NONE || doc->nodes[v].type == LE_JSON_NULL)
+  uint32_t v = le_json_config_member (doc, obj, key);
+  if (v == LE_JSON_NONE)
     return true;
   if (doc->nodes[v].type == LE_JSON_ARRAY && doc->nodes[v].count > 0)
     v = doc->nodes[v].first;
@@ -82,8 +43,8 @@ static bool
 parse_rope_scaling (const le_json_doc *doc, uint32_t obj, llama_config *cfg, const char *label,
                     le_error *err)
 {
-  uint32_t rs = le_json_member (doc, obj, "rope_scaling");
-  if (rs == LE_JSON_NONE || doc->nodes[rs].type == LE_JSON_NULL)
+  uint32_t rs = le_json_config_member (doc, obj, "rope_scaling");
+  if (rs == LE_JSON_NONE)
     return true;
   if (doc->nodes[rs].type != LE_JSON_OBJECT)
     return le_fail (err, LE_ERR_FORMAT, "%s: \"rope_scaling\" must be an object or null", label);
@@ -94,7 +55,7 @@ parse_rope_scaling (const le_json_doc *doc, uint32_t obj, llama_config *cfg, con
     return le_fail (err, LE_ERR_FORMAT, "%s: \"rope_scaling\" needs a \"rope_type\"", label);
   const char *type = le_json_string (doc, t);
   double factor = 0;
-  if (!get_num (doc, rs, "factor", &factor, label, err))
+  if (!le_json_config_number (doc, rs, "factor", &factor, label, err))
     return false;
   if (!(factor > 0))
     return le_fail (err, LE_ERR_FORMAT, "%s: rope_scaling \"factor\" must be a positive number",
@@ -102,9 +63,9 @@ parse_rope_scaling (const le_json_doc *doc, uint32_t obj, llama_config *cfg, con
   if (strcmp (type, "llama3") == 0)
     {
       double lo = 1, hi = 4, orig = 8192;
-      if (!get_num (doc, rs, "low_freq_factor", &lo, label, err)
-          || !get_num (doc, rs, "high_freq_factor", &hi, label, err)
-          || !get_num (doc, rs, "original_max_position_embeddings", &orig, label, err))
+      if (!le_json_config_number (doc, rs, "low_freq_factor", &lo, label, err)
+          || !le_json_config_number (doc, rs, "high_freq_factor", &hi, label, err)
+          || !le_json_config_number (doc, rs, "original_max_position_embeddings", &orig, label, err))
         return false;
       if (!(hi > lo) || !(orig > 0))
         return le_fail (err, LE_ERR_FORMAT, "%s: rope_scaling needs high_freq_factor > "
@@ -177,11 +138,11 @@ llama_config_parse (const char *text, size_t len, const char *label, llama_confi
       || !get_int (&doc, 0, "max_position_embeddings", false, &cfg->max_positions, label, err)
       || !get_token_id (&doc, 0, "bos_token_id", &cfg->bos_id, label, err)
       || !get_token_id (&doc, 0, "eos_token_id", &cfg->eos_id, label, err)
-      || !get_bool (&doc, 0, "tie_word_embeddings", &cfg->tie_embeddings, label, err))
+      || !le_json_config_bool (&doc, 0, "tie_word_embeddings", &cfg->tie_embeddings, label, err))
     goto out;
   double eps = cfg->rms_eps, theta = cfg->rope_theta;
-  if (!get_num (&doc, 0, "rms_norm_eps", &eps, label, err)
-      || !get_num (&doc, 0, "rope_theta", &theta, label, err))
+  if (!le_json_config_number (&doc, 0, "rms_norm_eps", &eps, label, err)
+      || !le_json_config_number (&doc, 0, "rope_theta", &theta, label, err))
     goto out;
   cfg->rms_eps = (float) eps;
   cfg->rope_theta = (float) theta;
@@ -242,11 +203,7 @@ bool
 llama_config_load (const char *folder, llama_config *cfg, le_error *err)
 {
   char path[2048];
-  struct stat st;
-  if (stat (folder, &st) == 0 && S_ISDIR (st.st_mode))
-    snprintf (path, sizeof path, "%s/config.json", folder);
-  else
-    snprintf (path, sizeof path, "%s", folder);
+  le_file_in_folder (path, sizeof path, folder, "config.json");
   size_t len;
   char *text = le_read_file (path, 64u << 20, "a config file", &len, err);
   if (text == NULL)

@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "atomic-file.h"
 #include "json.h"
+#include "read-file.h"
 #include "safetensors.h"
 
 static int
@@ -276,11 +276,7 @@ bool
 peft_adapter_load_weights (lora_set *set, const char *path, le_error *err)
 {
   char file[2048];
-  struct stat st;
-  if (stat (path, &st) == 0 && S_ISDIR (st.st_mode))
-    snprintf (file, sizeof file, "%s/adapter_model.safetensors", path);
-  else
-    snprintf (file, sizeof file, "%s", path);
+  le_file_in_folder (file, sizeof file, path, "adapter_model.safetensors");
   st_file *f = st_open (file, err);
   if (f == NULL)
     return false;

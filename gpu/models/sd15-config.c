@@ -4,12 +4,11 @@
  * 1024-wide context, SDXL's added embeddings, OpenCLIP's GELU) are refused by name. */
 #include "sd15-private.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "json-config.h"
 #include "safetensors.h"
 
 void
@@ -147,29 +146,18 @@ json_file_free (json_file *f)
 static bool
 get_int (json_file *f, const char *key, bool required, int64_t *out, le_error *err)
 {
-  uint32_t v = le_json_member (&f->doc, 0, key);
-  if (v == LE_JSON_NONE || f->doc.nodes[v].type == LE_JSON_NULL)
-    return required ? le_fail (err, LE_ERR_FORMAT, "%s: key \"%s\" is missing", f->path, key)
-                    : true;
-  uint64_t u;
-  if (f->doc.nodes[v].type != LE_JSON_NUMBER || !le_json_uint64 (&f->doc, v, &u)
-      || u > (1u << 30))
-    return le_fail (err, LE_ERR_FORMAT, "%s: \"%s\" must be a non-negative integer", f->path,
-                    key);
-  *out = (int64_t) u;
-  return true;
+  if (required && le_json_config_member (&f->doc, 0, key) == LE_JSON_NONE)
+    return le_fail (err, LE_ERR_FORMAT, "%s: key \"%s\" is missing", f->path, key);
+  return le_json_config_uint (&f->doc, 0, key, 1u << 30, out, f->path, err);
 }
 
+/* Number member KEY as a float; absent keeps *out. */
 static bool
 get_float (json_file *f, const char *key, float *out, le_error *err)
 {
-  uint32_t v = le_json_member (&f->doc, 0, key);
-  if (v == LE_JSON_NONE || f->doc.nodes[v].type == LE_JSON_NULL)
-    return true;
-  double d;
-  if (f->doc.nodes[v].type != LE_JSON_NUMBER || !le_json_double (&f->doc, v, &d)
-      || !isfinite (d))
-    return le_fail (err, LE_ERR_FORMAT, "%s: \"%s\" must be a number", f->path, key);
+  double d = *out;
+  if (!le_json_config_number (&f->doc, 0, key, &d, f->path, err))
+    return false;
   *out = (float) d;
   return true;
 }
@@ -177,10 +165,7 @@ get_float (json_file *f, const char *key, float *out, le_error *err)
 static const char *
 get_string (json_file *f, const char *key)
 {
-  uint32_t v = le_json_member (&f->doc, 0, key);
-  if (v == LE_JSON_NONE || f->doc.nodes[v].type != LE_JSON_STRING)
-    return NULL;
-  return le_json_string (&f->doc, v);
+  return le_json_config_string (&f->doc, 0, key);
 }
 
 static bool
