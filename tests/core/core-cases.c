@@ -115,6 +115,34 @@ case_numel (const case_input *in)
   return n;
 }
 
+void
+core_case_inputs (const core_case *c, float **inputs)
+{
+  for (int j = 0; j < c->n_in; j++)
+    {
+      inputs[j] = malloc ((size_t) case_numel (&c->in[j]) * sizeof (float));
+      core_case_fill (c, j, inputs[j]);
+    }
+}
+
+void
+core_case_grads (const core_case *c, bool all, float **grads)
+{
+  for (int j = 0; j < c->n_in; j++)
+    grads[j] = all || c->in[j].grad ? calloc ((size_t) case_numel (&c->in[j]), sizeof (float))
+                                    : NULL;
+}
+
+void
+core_case_free_buffers (const core_case *c, float **buffers)
+{
+  for (int j = 0; j < c->n_in; j++)
+    {
+      free (buffers[j]);
+      buffers[j] = NULL;
+    }
+}
+
 static uint64_t
 name_hash (const char *s)
 {

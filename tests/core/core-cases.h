@@ -41,6 +41,12 @@ void core_case_fill (const core_case *c, int j, float *data);
 /* Builds the op on the graph; in[] are the case's inputs as tensors. */
 tensor *core_case_forward (graph *g, const core_case *c, tensor **in);
 int64_t case_numel (const case_input *in);
+/* Host buffers of case C: INPUTS[j] filled by core_case_fill for every input; GRADS[j]
+ * zeroed for every input that needs a gradient (every input with ALL), else NULL.
+ * core_case_free_buffers frees either array. */
+void core_case_inputs (const core_case *c, float **inputs);
+void core_case_grads (const core_case *c, bool all, float **grads);
+void core_case_free_buffers (const core_case *c, float **buffers);
 /* Runs case c on g from host inputs (F32 values, ints as floats). Returns the output
  * (malloc'd, *n_out values). With r (one weight per output value) it also backpropagates
  * loss = sum(out * r) and copies the gradient of every input that needs one into

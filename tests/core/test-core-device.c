@@ -65,17 +65,9 @@ main (void)
     {
       const core_case *c = &core_cases[k];
       float *inputs[4] = { NULL }, *gh_[4] = { NULL }, *gc_[4] = { NULL };
-      for (int j = 0; j < c->n_in; j++)
-        {
-          int64_t n = case_numel (&c->in[j]);
-          inputs[j] = malloc ((size_t) n * sizeof (float));
-          core_case_fill (c, j, inputs[j]);
-          if (c->in[j].grad)
-            {
-              gh_[j] = calloc ((size_t) n, sizeof (float));
-              gc_[j] = calloc ((size_t) n, sizeof (float));
-            }
-        }
+      core_case_inputs (c, inputs);
+      core_case_grads (c, false, gh_);
+      core_case_grads (c, false, gc_);
       int64_t n_out = 0, n_out_c = 0;
       float *probe = core_case_run (gh, c, inputs, NULL, NULL, &n_out, &err);
       free (probe);
@@ -99,12 +91,9 @@ main (void)
       free (oh);
       free (oc);
       free (r);
-      for (int j = 0; j < c->n_in; j++)
-        {
-          free (inputs[j]);
-          free (gh_[j]);
-          free (gc_[j]);
-        }
+      core_case_free_buffers (c, inputs);
+      core_case_free_buffers (c, gh_);
+      core_case_free_buffers (c, gc_);
     }
   graph_free (gc);
   graph_free (gh);

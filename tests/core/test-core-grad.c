@@ -32,13 +32,8 @@ check_case (graph *g, const core_case *c)
 {
   le_error err = { 0 };
   float *inputs[4] = { NULL }, *grads[4] = { NULL };
-  for (int j = 0; j < c->n_in; j++)
-    {
-      int64_t n = case_numel (&c->in[j]);
-      inputs[j] = malloc ((size_t) n * sizeof (float));
-      core_case_fill (c, j, inputs[j]);
-      grads[j] = c->in[j].grad ? calloc ((size_t) n, sizeof (float)) : NULL;
-    }
+  core_case_inputs (c, inputs);
+  core_case_grads (c, false, grads);
   int64_t n_out = 0;
   bool ok = true;
   float *out = core_case_run (g, c, inputs, NULL, NULL, &n_out, &err);
@@ -105,11 +100,8 @@ check_case (graph *g, const core_case *c)
     tap_ok (ok, "%s: %d gradient elements match finite differences (worst %.2f of tolerance)",
             c->name, checked, worst);
 done:
-  for (int j = 0; j < c->n_in; j++)
-    {
-      free (inputs[j]);
-      free (grads[j]);
-    }
+  core_case_free_buffers (c, inputs);
+  core_case_free_buffers (c, grads);
   free (r);
   return ok;
 }
@@ -128,13 +120,8 @@ check_nonzero_grads (graph *g)
       /* concat_last3: the middle input is frozen and sits between two trainable ones */
       le_error err = { 0 };
       float *inputs[4] = { NULL }, *grads[4] = { NULL };
-      for (int j = 0; j < c->n_in; j++)
-        {
-          int64_t n = case_numel (&c->in[j]);
-          inputs[j] = malloc ((size_t) n * sizeof (float));
-          core_case_fill (c, j, inputs[j]);
-          grads[j] = calloc ((size_t) n, sizeof (float));
-        }
+      core_case_inputs (c, inputs);
+      core_case_grads (c, true, grads);
       int64_t n_out;
       float *out = core_case_run (g, c, inputs, NULL, NULL, &n_out, &err);
       float *r = malloc ((size_t) n_out * sizeof (float));
@@ -153,11 +140,8 @@ check_nonzero_grads (graph *g)
       tap_ok (ok, "%s: trainable inputs get gradients, the frozen one none", c->name);
       free (out);
       free (r);
-      for (int j = 0; j < c->n_in; j++)
-        {
-          free (inputs[j]);
-          free (grads[j]);
-        }
+      core_case_free_buffers (c, inputs);
+      core_case_free_buffers (c, grads);
     }
 }
 
@@ -182,11 +166,7 @@ main (void)
       if (strcmp (c->op, "conv2d") != 0)
         continue;
       float *inputs[4] = { NULL };
-      for (int j = 0; j < c->n_in; j++)
-        {
-          inputs[j] = malloc ((size_t) case_numel (&c->in[j]) * sizeof (float));
-          core_case_fill (c, j, inputs[j]);
-        }
+      core_case_inputs (c, inputs);
       int64_t saved = cpu_conv_col_max, n1 = 0, n2 = 0;
       float *whole = core_case_run (g, c, inputs, NULL, NULL, &n1, &err);
       cpu_conv_col_max = 1;
@@ -202,8 +182,7 @@ main (void)
       cpu_conv_col_max = saved;
       free (whole);
       free (tiled);
-      for (int j = 0; j < c->n_in; j++)
-        free (inputs[j]);
+      core_case_free_buffers (c, inputs);
     }
   graph_free (g);
   return tap_done ();

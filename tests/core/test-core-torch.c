@@ -130,13 +130,8 @@ main (int argc, char **argv)
     {
       const core_case *c = &core_cases[k];
       float *inputs[4] = { NULL }, *grads[4] = { NULL };
-      for (int j = 0; j < c->n_in; j++)
-        {
-          int64_t n = case_numel (&c->in[j]);
-          inputs[j] = malloc ((size_t) n * sizeof (float));
-          core_case_fill (c, j, inputs[j]);
-          grads[j] = c->in[j].grad ? calloc ((size_t) n, sizeof (float)) : NULL;
-        }
+      core_case_inputs (c, inputs);
+      core_case_grads (c, false, grads);
       int64_t n_out = 0;
       float *out = core_case_run (g, c, inputs, NULL, NULL, &n_out, &err);
       float *r = malloc ((size_t) (n_out ? n_out : 1) * sizeof (float));
@@ -190,11 +185,8 @@ main (int argc, char **argv)
       fprintf (m, ", \"r\": \"%s\"}%s\n", name, k + 1 < n_core_cases ? "," : "");
       free (out);
       free (r);
-      for (int j = 0; j < c->n_in; j++)
-        {
-          free (inputs[j]);
-          free (grads[j]);
-        }
+      core_case_free_buffers (c, inputs);
+      core_case_free_buffers (c, grads);
     }
   fprintf (m, "  ]\n}\n");
   graph_free (g);
