@@ -55,28 +55,27 @@ def try_file(lora, modules):
     return result
 
 
+def check_fused(folder, modules, what, fused):
+    """OUT/FOLDER's LoRA loads into diffusers, and fusing it gives MODULES W + alpha/r * up @ down."""
+    path = os.path.join(out, folder, "pytorch_lora_weights.safetensors")
+    r = try_file(path, modules) if os.path.exists(path) else None
+    check(r is not None, f"diffusers 0.27 load_lora_weights() accepts {what}")
+    if r is not None:
+        check(all(d < 1e-5 and moved > 0 for d, moved in r),
+              f"fused {fused} equal W + alpha/r * up @ down "
+              f"(max diffs {[f'{d:.1e}' for d, _ in r]}, changes {[f'{m:.1e}' for _, m in r]})")
+
+
 te_mods = [("text_encoder", "text_model.encoder.layers.0.self_attn.q_proj",
             "lora_te_text_model_encoder_layers_0_self_attn_q_proj"),
            ("text_encoder", "text_model.encoder.layers.1.mlp.fc2",
             "lora_te_text_model_encoder_layers_1_mlp_fc2"),
            ("unet", "down_blocks.0.attentions.0.transformer_blocks.0.attn2.to_k",
             "lora_unet_down_blocks_0_attentions_0_transformer_blocks_0_attn2_to_k")]
-te_file = os.path.join(out, "te", "pytorch_lora_weights.safetensors")
-r = try_file(te_file, te_mods) if os.path.exists(te_file) else None
-check(r is not None, "diffusers 0.27 load_lora_weights() accepts the UNet + text encoder file")
-if r is not None:
-    check(all(d < 1e-5 and moved > 0 for d, moved in r),
-          "fused text encoder q_proj, fc2 and UNet to_k equal W + alpha/r * up @ down "
-          f"(max diffs {[f'{d:.1e}' for d, _ in r]}, changes {[f'{m:.1e}' for _, m in r]})")
-
 conv_mods = [("unet", "up_blocks.1.resnets.0.conv2", "lora_unet_up_blocks_1_resnets_0_conv2"),
              ("text_encoder", "text_model.encoder.layers.0.self_attn.v_proj",
               "lora_te_text_model_encoder_layers_0_self_attn_v_proj")]
-all_file = os.path.join(out, "all", "pytorch_lora_weights.safetensors")
-r = try_file(all_file, conv_mods) if os.path.exists(all_file) else None
-check(r is not None, "diffusers 0.27 load_lora_weights() accepts the file with LoCon entries")
-if r is not None:
-    check(all(d < 1e-5 and moved > 0 for d, moved in r),
-          "fused 3x3 conv2 (LoCon) and text v_proj equal W + alpha/r * up @ down "
-          f"(max diffs {[f'{d:.1e}' for d, _ in r]}, changes {[f'{m:.1e}' for _, m in r]})")
+check_fused("te", te_mods, "the UNet + text encoder file",
+            "text encoder q_proj, fc2 and UNet to_k")
+check_fused("all", conv_mods, "the file with LoCon entries", "3x3 conv2 (LoCon) and text v_proj")
 done()
