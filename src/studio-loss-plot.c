@@ -7,11 +7,13 @@
 #include <math.h>
 
 #include "studio-loss-plot.h"
+#include "studio-plot-axis.h"
 
 #define MARGIN_LEFT 60.0
-#define MARGIN_RIGHT 64.0
+#define MARGIN_RIGHT 64.0   /* the least right margin; learning-rate labels may widen it */
 #define MARGIN_TOP 14.0
 #define MARGIN_BOTTOM 30.0
+#define N_GRID_LINES 4   /* horizontal grid lines below the top one; step labels too */
 
 struct _StudioLossPlot
 {
@@ -31,6 +33,7 @@ struct _StudioLossPlot
   guint    columns;
   double  *raw_min, *raw_max, *smooth_min, *smooth_max, *lr_min, *lr_max;
   double   x0, x1, y0, y1, lr0, lr1;      /* the visible ranges */
+  double   margin_right;                  /* fits the widest learning-rate label */
   guint    cache_builds;
 
   double   hover_x;
@@ -249,7 +252,7 @@ rebuild_cache (StudioLossPlot *self, int width, int height)
 {
   guint n = self->steps->len;
   const double *x = (const double *) self->steps->data;
-  double plot_w = width - MARGIN_LEFT - MARGIN_RIGHT;
+  double plot_w = width - MARGIN_LEFT - self->margin_right;
   guint columns = plot_w > 1 ? (guint) plot_w : 1;
 
   if (columns != self->columns)
@@ -352,13 +355,26 @@ draw_text (StudioLossPlot *self, cairo_t *cr, const char *text, double x, double
   g_object_unref (layout);
 }
 
-static void
-format_value (char *buf, gsize len, double v)
+/* Sets the right margin to fit LABELS (6 px from the plot, 6 from the edge); TRUE when
+ * it changed. */
+static gboolean
+fit_right_margin (StudioLossPlot *self, char **labels)
 {
-  if (v != 0 && (fabs (v) < 1e-3 || fabs (v) >= 1e5))
-    g_snprintf (buf, len, "%.1e", v);
-  else
-    g_snprintf (buf, len, "%.4g", v);
+  double needed = MARGIN_RIGHT;
+
+  for (guint i = 0; labels[i] != NULL; i++)
+    {
+      PangoLayout *layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), labels[i]);
+      int w, h;
+
+      pango_layout_get_pixel_size (layout, &w, &h);
+      needed = MAX (needed, w + 12.0);
+      g_object_unref (layout);
+    }
+  if (needed == self->margin_right)
+    return FALSE;
+  self->margin_right = needed;
+  return TRUE;
 }
 
 static void
@@ -371,11 +387,25 @@ studio_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   double plot_h = height - MARGIN_TOP - MARGIN_BOTTOM;
   cairo_t *cr;
   char label[64];
+  g_auto (GStrv) loss_labels = NULL;
+  g_auto (GStrv) lr_labels = NULL;
+  double ticks[N_GRID_LINES + 1];
+  guint n_ticks;
 
-  if (width <= MARGIN_LEFT + MARGIN_RIGHT + 2 || plot_h < 4)
+  if (width <= MARGIN_LEFT + self->margin_right + 2 || plot_h < 4)
     return;
   if (!self->cache_valid || width != self->cache_width || height != self->cache_height)
     rebuild_cache (self, width, height);
+  /* A narrow learning-rate range needs more digits, which need a wider margin; the
+   * ranges do not depend on the margin, so one more build settles it. */
+  lr_labels = studio_plot_value_labels (self->lr0, self->lr1, N_GRID_LINES,
+                                        STUDIO_PLOT_LEARNING_RATE);
+  if (fit_right_margin (self, lr_labels))
+    {
+      if (width <= MARGIN_LEFT + self->margin_right + 2)
+        return;
+      rebuild_cache (self, width, height);
+    }
 
   /* Colours from the theme, so the light and dark styles both read well. */
   gtk_style_context_get_color (style, &fg);
@@ -400,38 +430,35 @@ studio_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
 
   /* Grid and axis labels: four horizontal lines, loss on the left, lr on the right. */
-  for (int i = 0; i <= 4; i++)
+  loss_labels = studio_plot_value_labels (self->y0, self->y1, N_GRID_LINES, STUDIO_PLOT_LOSS);
+  for (int i = 0; i <= N_GRID_LINES; i++)
     {
-      double y = MARGIN_TOP + plot_h * i / 4.0;
-      double v = self->y1 - (self->y1 - self->y0) * i / 4.0;
-      double lv = self->lr1 - (self->lr1 - self->lr0) * i / 4.0;
+      double y = MARGIN_TOP + plot_h * i / N_GRID_LINES;
 
       cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.12);
       cairo_move_to (cr, MARGIN_LEFT, floor (y) + 0.5);
-      cairo_line_to (cr, width - MARGIN_RIGHT, floor (y) + 0.5);
+      cairo_line_to (cr, width - self->margin_right, floor (y) + 0.5);
       cairo_stroke (cr);
       cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.7);
-      format_value (label, sizeof label, v);
-      draw_text (self, cr, label, MARGIN_LEFT - 6, y, 1.0, 0.5);
+      draw_text (self, cr, loss_labels[i], MARGIN_LEFT - 6, y, 1.0, 0.5);
       cairo_set_source_rgba (cr, lr_colour.red, lr_colour.green, lr_colour.blue, 0.9);
-      /* Learning rates are small: the exponent form fits the margin. */
-      if (lv != 0)
-        g_snprintf (label, sizeof label, "%.1e", lv);
-      else
-        g_snprintf (label, sizeof label, "0");
-      draw_text (self, cr, label, width - MARGIN_RIGHT + 6, y, 0.0, 0.5);
+      draw_text (self, cr, lr_labels[i], width - self->margin_right + 6, y, 0.0, 0.5);
     }
+  /* Each step label sits under its own step. */
   cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.7);
-  for (int i = 0; i <= 4; i++)
+  n_ticks = studio_plot_step_ticks (self->x0, self->x1, N_GRID_LINES, ticks);
+  for (guint i = 0; i < n_ticks; i++)
     {
-      double v = self->x0 + (self->x1 - self->x0) * i / 4.0;
-      g_snprintf (label, sizeof label, "%.0f", v);
-      draw_text (self, cr, label, MARGIN_LEFT + (width - MARGIN_LEFT - MARGIN_RIGHT) * i / 4.0,
-                 height - MARGIN_BOTTOM + 6, i == 0 ? 0.0 : i == 4 ? 1.0 : 0.5, 0.0);
+      double span = self->x1 - self->x0, plot_w = width - MARGIN_LEFT - self->margin_right;
+      double x = MARGIN_LEFT + (span > 0 ? plot_w * (ticks[i] - self->x0) / span : 0);
+
+      g_snprintf (label, sizeof label, "%.0f", ticks[i]);
+      draw_text (self, cr, label, x, height - MARGIN_BOTTOM + 6,
+                 x <= MARGIN_LEFT + 1 ? 0.0 : x >= MARGIN_LEFT + plot_w - 1 ? 1.0 : 0.5, 0.0);
     }
 
   cairo_save (cr);
-  cairo_rectangle (cr, MARGIN_LEFT, MARGIN_TOP, width - MARGIN_LEFT - MARGIN_RIGHT, plot_h);
+  cairo_rectangle (cr, MARGIN_LEFT, MARGIN_TOP, width - MARGIN_LEFT - self->margin_right, plot_h);
   cairo_clip (cr);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_BEVEL);
 
@@ -468,7 +495,7 @@ studio_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_line_to (cr, floor (self->hover_x) + 0.5, MARGIN_TOP + plot_h);
       cairo_stroke (cr);
       pango_layout_get_pixel_size (layout, &tw, &th);
-      bx = MIN (self->hover_x + 8, width - MARGIN_RIGHT - tw - 8);
+      bx = MIN (self->hover_x + 8, width - self->margin_right - tw - 8);
       bx = MAX (bx, MARGIN_LEFT + 2);
       cairo_set_source_rgba (cr, 1 - fg.red, 1 - fg.green, 1 - fg.blue, 0.85);
       cairo_rectangle (cr, bx - 4, MARGIN_TOP + 4, tw + 8, th + 6);
@@ -485,7 +512,7 @@ static double
 x_to_step (StudioLossPlot *self, double x)
 {
   int width = gtk_widget_get_width (GTK_WIDGET (self));
-  double plot_w = width - MARGIN_LEFT - MARGIN_RIGHT;
+  double plot_w = width - MARGIN_LEFT - self->margin_right;
   double x0, x1;
   guint n = self->steps->len;
 
@@ -508,7 +535,7 @@ studio_loss_plot_hover (StudioLossPlot *self, double x)
   g_clear_pointer (&self->hover_text, g_free);
   self->hover_x = x;
   n = self->steps->len;
-  if (x < MARGIN_LEFT || x > gtk_widget_get_width (GTK_WIDGET (self)) - MARGIN_RIGHT || n == 0)
+  if (x < MARGIN_LEFT || x > gtk_widget_get_width (GTK_WIDGET (self)) - self->margin_right || n == 0)
     {
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return NULL;
@@ -635,6 +662,7 @@ studio_loss_plot_init (StudioLossPlot *self)
   GtkGesture *drag = gtk_gesture_drag_new ();
   GtkGesture *click = gtk_gesture_click_new ();
 
+  self->margin_right = MARGIN_RIGHT;
   self->steps = g_array_new (FALSE, FALSE, sizeof (double));
   self->loss = g_array_new (FALSE, FALSE, sizeof (double));
   self->lr = g_array_new (FALSE, FALSE, sizeof (double));
