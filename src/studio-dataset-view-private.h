@@ -7,7 +7,7 @@
  *   studio-dataset-view-grid.c        grid cells, zoom, selection and navigation
  *   studio-dataset-view-batch.c       batch edits and Undo, tags, trash, caption store
  *   studio-dataset-view-import.c      drop, Add Images, import progress and refusals
- *   studio-dataset-view-auto-caption.c Auto Caption, its review and details
+ *   studio-dataset-view-auto-caption.c Auto Caption and the review of what it wrote
  *   studio-dataset-view-monitor.c     the folder monitor
  * Only these files include it. */
 #pragma once
