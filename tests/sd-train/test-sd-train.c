@@ -415,6 +415,21 @@ test_disk_cache (const char *model, const char *tmp)
   recorder_clear (&rec);
 }
 
+/* Prepares a run of O, reported to REC, and frees it: whether it could be prepared, and
+ * then its number of images in *N_IMAGES. */
+static bool
+prepare_only (const sd_lora_options *o, recorder *rec, int64_t *n_images)
+{
+  le_run_hooks hooks = hooks_for (rec);
+  le_error err = { 0 };
+  sd_lora_run *r = sd_lora_prepare (o, &hooks, &err);
+  bool prepared = r != NULL;
+  if (prepared)
+    *n_images = sd_lora_n_images (r);
+  sd_lora_free (r);
+  return prepared;
+}
+
 /* an image that cannot be decoded mid-dataset is skipped with a warning naming it */
 static void
 test_bad_image (const char *model, const char *tmp)
@@ -429,19 +444,16 @@ test_bad_image (const char *model, const char *tmp)
   sd_lora_options o;
   sd_demo_options (&o, model, out, items, 3);
   recorder rec;
-  le_run_hooks hooks = hooks_for (&rec);
-  le_error err = { 0 };
-  sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  tap_ok (r != NULL && sd_lora_n_images (r) == 2 && strstr (rec.log->str, "warning: ")
+  int64_t n = 0;
+  bool prepared = prepare_only (&o, &rec, &n);
+  tap_ok (prepared && n == 2 && strstr (rec.log->str, "warning: ")
           && strstr (rec.log->str, "broken.png") && strstr (rec.log->str, "skipped"),
           "a truncated image mid-dataset is skipped with a warning naming it");
-  sd_lora_free (r);
   recorder_clear (&rec);
 
   o.n_items = 0;
-  hooks = hooks_for (&rec);
-  r = sd_lora_prepare (&o, &hooks, &err);
-  tap_ok (r == NULL && g_str_has_prefix (rec.errors->str, "dataset: ")
+  prepared = prepare_only (&o, &rec, &n);
+  tap_ok (!prepared && g_str_has_prefix (rec.errors->str, "dataset: ")
           && strstr (rec.errors->str, "no images"), "an empty dataset is a clear error: %s",
           rec.errors->str);
   recorder_clear (&rec);
@@ -449,9 +461,8 @@ test_bad_image (const char *model, const char *tmp)
   sd_train_item only_bad[1] = { { bad, "b" } };
   o.items = only_bad;
   o.n_items = 1;
-  hooks = hooks_for (&rec);
-  r = sd_lora_prepare (&o, &hooks, &err);
-  tap_ok (r == NULL && strstr (rec.errors->str, "none of the 1 images"),
+  prepared = prepare_only (&o, &rec, &n);
+  tap_ok (!prepared && strstr (rec.errors->str, "none of the 1 images"),
           "a dataset of unreadable images is an error: %s", rec.errors->str);
   recorder_clear (&rec);
 }
@@ -464,12 +475,10 @@ expect_model_error (const char *model, const char *tmp, const char *what, const 
   sd_lora_options o;
   sd_demo_options (&o, model, out, items, 1);
   recorder rec;
-  le_run_hooks hooks = hooks_for (&rec);
-  le_error err = { 0 };
-  sd_lora_run *r = sd_lora_prepare (&o, &hooks, &err);
-  tap_ok (r == NULL && g_str_has_prefix (rec.errors->str, "model: ")
+  int64_t n;
+  bool prepared = prepare_only (&o, &rec, &n);
+  tap_ok (!prepared && g_str_has_prefix (rec.errors->str, "model: ")
           && strstr (rec.errors->str, needle) != NULL, "%s: %s", what, rec.errors->str);
-  sd_lora_free (r);
   recorder_clear (&rec);
 }
 
