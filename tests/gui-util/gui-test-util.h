@@ -1,6 +1,7 @@
-/* gui-test-util.h: what the GUI tests under Xvfb share: whether there is a display,
- * running the main loop until a condition holds, template children, app windows,
- * screenshots for people to look at, and cleaning up the private home folder. */
+/* gui-test-util.h: what the GUI tests under Xvfb share: the private home folder, the app
+ * under test and the run without a display, running the main loop until a condition
+ * holds (a few common conditions too), template children, app windows, screenshots for
+ * people to look at, and copying and deleting folders. */
 #pragma once
 
 #include <gtk/gtk.h>
