@@ -9,9 +9,10 @@ In one run, on one folder of generated JPEGs and one CLIPModel folder:
   3. runs `lora-engine caption --json` twice: with an empty --cache-dir (the vocabulary's
      text embedding is computed) and again with the cache filled;
   4. runs the same work with transformers 4.40 + torch (CPU) in its own process: the same
-     vocabulary phrases embedded by get_text_features (batches of 32, as ours), then per
-     image (batch 1, as ours): PIL decode, CLIPImageProcessor, get_image_features, cosine
-     similarities and the caption rule of gpu/models/clip-caption.c (written again here);
+     vocabulary phrases embedded by get_text_features (batches of 32, as ours), then the
+     images in batches of --batch (8, as ours since CAPTION_BATCH in gpu/cli/caption-job.c):
+     PIL decode, CLIPImageProcessor, get_image_features, cosine similarities and the caption
+     rule of gpu/models/clip-caption.c (written again here);
   5. prints a table (vocabulary embedding s, images/s without and with it, peak RSS) and
      whether both sides wrote the same captions.
 Every child process gets the same thread count (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
@@ -26,7 +27,7 @@ time.process_time() around the same loops. On a loaded machine CPU time is the s
 measure; wall time is what the scheduler gave each process.
 
   tests/.venv/bin/python3 bench/caption-bench.py --engine BUILD/gpu/cli/lora-engine \
-      [--images 32] [--threads 2] [--work DIR] [--vocabulary data/caption-vocabulary.txt]
+      [--images 32] [--threads 2] [--batch 8] [--work DIR] [--vocabulary data/caption-vocabulary.txt]
 """
 import argparse
 import gzip
@@ -191,13 +192,15 @@ def torch_side(a):
     captions, scores = {}, {}
     t0, c0 = time.perf_counter(), time.process_time()
     with torch.no_grad():
-        for name in names:
-            im = Image.open(os.path.join(a.images, name)).convert("RGB")
-            px = proc(images=im, return_tensors="pt").pixel_values
-            f = model.get_image_features(pixel_values=px)[0]
-            sims = (text @ (f / f.norm())).tolist()
-            captions[name], _ = caption_rule(phrases, cats, sims)
-            scores[name] = sims
+        for i in range(0, len(names), a.batch):
+            batch = names[i:i + a.batch]
+            ims = [Image.open(os.path.join(a.images, name)).convert("RGB") for name in batch]
+            px = proc(images=ims, return_tensors="pt").pixel_values
+            fs = model.get_image_features(pixel_values=px)
+            for name, f in zip(batch, fs):
+                sims = (text @ (f / f.norm())).tolist()
+                captions[name], _ = caption_rule(phrases, cats, sims)
+                scores[name] = sims
     images_s = time.perf_counter() - t0
     images_cpu = time.process_time() - c0
     json.dump({"load_s": load_s, "vocab_s": vocab_s, "images_s": images_s,
@@ -264,6 +267,8 @@ def main():
     ap.add_argument("--engine")
     ap.add_argument("--images", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=8,
+                    help="images per get_image_features call on the transformers side")
     ap.add_argument("--work", help="keep the model and images here (reused if present)")
     ap.add_argument("--vocabulary", default=os.path.join(ROOT, "data", "caption-vocabulary.txt"))
     ap.add_argument("--worker", choices=["write-model", "torch"], help=argparse.SUPPRESS)
@@ -303,7 +308,8 @@ def main():
     result = os.path.join(work, "torch.json")
     wall, rss, cpu, _ = run_child(me + ["--worker", "torch", "--model", model, "--image-dir",
                                         images, "--result", result, "--vocabulary",
-                                        a.vocabulary, "--threads", str(a.threads)], env)
+                                        a.vocabulary, "--threads", str(a.threads),
+                                        "--batch", str(a.batch)], env)
     th = json.load(open(result))
 
     n = a.images

@@ -220,6 +220,92 @@ say (const CaptionJobHooks *h, const char *level, const char *fmt, ...)
   h->log (h->data, level, msg);
 }
 
+/* Images per forward pass of the vision tower: one image's 50 to 257 tokens make thin
+ * matrix products; eight share each weight read. */
+#define CAPTION_BATCH 8
+
+typedef struct {
+  const CaptionJobArgs  *a;
+  const CaptionJobHooks *h;
+  clip_model            *m;
+  graph                 *g;
+  const caption_vocabulary *vocab;
+  const float           *text;       /* vocabulary embeddings */
+  caption_options        o;
+  float                 *pixels;     /* (CAPTION_BATCH, 3, S, S) */
+  float                 *feat;       /* (CAPTION_BATCH, dim) */
+  Entry                 *batch[CAPTION_BATCH];
+  int                    n_batch;
+  int                    done, total;
+  gint64                 start;
+} Captioner;
+
+static void
+report_progress (Captioner *c)
+{
+  if (c->h->progress)
+    c->h->progress (c->h->data, c->done, c->total, (g_get_monotonic_time () - c->start) / 1e6);
+}
+
+/* Embeds the images waiting in the batch and captions each; FALSE with ERR when the
+ * model fails (out of memory, a backend error). */
+static bool
+caption_batch (Captioner *c, le_error *err)
+{
+  int64_t dim = c->m->cfg.projection_dim;
+
+  if (c->n_batch == 0)
+    return true;
+  if (!clip_image_features (c->m, c->g, c->pixels, c->n_batch, c->feat, err))
+    return false;
+  for (int k = 0; k < c->n_batch; k++)
+    {
+      Entry *e = c->batch[k];
+      e->caption = caption_select (c->vocab, c->text, dim, c->feat + k * dim, &c->o, NULL);
+      if (e->caption == NULL)
+        return le_fail (err, LE_ERR_MEMORY, "out of memory making a caption");
+      if (c->h->caption)
+        c->h->caption (c->h->data, e->name, e->caption);
+    }
+  c->done += c->n_batch;
+  c->n_batch = 0;
+  report_progress (c);
+  return true;
+}
+
+/* Decodes and preprocesses E into the next slot of the batch; an image that cannot be
+ * read is reported as skipped (and counted done) instead. */
+static bool
+add_to_batch (Captioner *c, Entry *e, int *n_skipped, le_error *err)
+{
+  int64_t S = c->m->cfg.image_size;
+  g_autoptr(GError) error = NULL;
+  StudioImageInfo info;
+  sd_rgb_image img = { 0 };
+  char why[512] = "";
+
+  if (!studio_image_probe (e->path, STUDIO_PROBE_CHEAP, &info, &error))
+    g_strlcpy (why, error->message, sizeof why);
+  else if (sd_images_decode (NULL, e->path, &img, why, sizeof why))
+    {
+      bool ok = clip_preprocess (&c->m->pre, &img, c->pixels + c->n_batch * 3 * S * S, err);
+      sd_images_free (NULL, &img);
+      if (!ok)
+        return false;
+      c->batch[c->n_batch++] = e;
+      return true;
+    }
+  (*n_skipped)++;
+  g_autofree char *msg = strstr (why, e->path) || strstr (why, e->name)
+    ? g_strdup_printf ("skipped: %s", why)
+    : g_strdup_printf ("skipped %s: %s", e->path, why);
+  if (c->h->skipped)
+    c->h->skipped (c->h->data, e->name, msg);
+  c->done++;
+  report_progress (c);
+  return true;
+}
+
 /* Captions the entries that need one; returns FALSE with ERR only when the model fails. */
 static CaptionJobStatus
 caption_entries (const CaptionJobArgs *a, const CaptionJobHooks *h, GArray *entries,
@@ -236,7 +322,8 @@ caption_entries (const CaptionJobArgs *a, const CaptionJobHooks *h, GArray *entr
   const backend *be = backend_select (a->device ? a->device : "auto", err);
   clip_model *m = be ? clip_model_load (a->model, CLIP_DTYPE_KEEP, be, err) : NULL;
   graph *g = m ? graph_new (be, err) : NULL;
-  float *text = NULL, *pixels = NULL, *feat = NULL;
+  float *text = NULL;
+  Captioner c = { .a = a, .h = h, .m = m, .g = g, .vocab = &vocab, .total = total };
   CaptionJobStatus status = CAPTION_JOB_FAILED;
   bool cached = false;
   if (g == NULL || !caption_text_embeddings (m, g, &vocab, cache, &text, &cached, err))
@@ -244,77 +331,36 @@ caption_entries (const CaptionJobArgs *a, const CaptionJobHooks *h, GArray *entr
   say (h, "info", "%d vocabulary phrases %s", vocab.n_phrases,
        cached ? "read from the cache" : "embedded (cached for the next time)");
   int64_t S = m->cfg.image_size, dim = m->cfg.projection_dim;
-  pixels = le_malloc ((size_t) (3 * S * S) * sizeof *pixels, "pixels", err);
-  feat = le_malloc ((size_t) dim * sizeof *feat, "image features", err);
-  if (pixels == NULL || feat == NULL)
+  c.text = text;
+  c.pixels = le_malloc ((size_t) (CAPTION_BATCH * 3 * S * S) * sizeof *c.pixels, "pixels", err);
+  c.feat = le_malloc ((size_t) (CAPTION_BATCH * dim) * sizeof *c.feat, "image features", err);
+  if (c.pixels == NULL || c.feat == NULL)
     goto out;
-  caption_options o;
-  caption_options_default (&o);
+  caption_options_default (&c.o);
   if (a->max_tags > 0)
-    o.max_tags = a->max_tags;
-  o.trigger = a->trigger;
-  gint64 start = g_get_monotonic_time ();
-  int done = 0;
+    c.o.max_tags = a->max_tags;
+  c.o.trigger = a->trigger;
+  c.start = g_get_monotonic_time ();
   status = CAPTION_JOB_COMPLETED;
-  if (h->progress)
-    h->progress (h->data, 0, total, 0);
-  for (guint i = 0; i < entries->len; i++)
+  report_progress (&c);
+  for (guint i = 0; i < entries->len && status == CAPTION_JOB_COMPLETED; i++)
     {
       Entry *e = &g_array_index (entries, Entry, i);
       if (has_text (e->existing) && !a->overwrite)
         continue;
+      /* a cancel keeps the captions of the batches already made */
       if (h->cancelled && h->cancelled (h->data))
-        {
-          status = CAPTION_JOB_CANCELLED;
-          break;
-        }
-      g_autoptr(GError) error = NULL;
-      StudioImageInfo info;
-      sd_rgb_image img = { 0 };
-      char why[512] = "";
-      if (!studio_image_probe (e->path, STUDIO_PROBE_CHEAP, &info, &error))
-        g_strlcpy (why, error->message, sizeof why);
-      else if (!sd_images_decode (NULL, e->path, &img, why, sizeof why))
-        ;
-      else
-        {
-          le_error ierr = { 0 };
-          bool ok = clip_preprocess (&m->pre, &img, pixels, &ierr)
-                    && clip_image_features (m, g, pixels, 1, feat, &ierr);
-          sd_images_free (NULL, &img);
-          if (!ok)
-            {
-              *err = ierr;
-              status = CAPTION_JOB_FAILED;
-              break;
-            }
-          e->caption = caption_select (&vocab, text, dim, feat, &o, NULL);
-          if (e->caption == NULL)
-            {
-              le_fail (err, LE_ERR_MEMORY, "out of memory making a caption");
-              status = CAPTION_JOB_FAILED;
-              break;
-            }
-          if (h->caption)
-            h->caption (h->data, e->name, e->caption);
-        }
-      if (why[0] != '\0')
-        {
-          (*n_skipped)++;
-          g_autofree char *msg = strstr (why, e->path) || strstr (why, e->name)
-            ? g_strdup_printf ("skipped: %s", why)
-            : g_strdup_printf ("skipped %s: %s", e->path, why);
-          if (h->skipped)
-            h->skipped (h->data, e->name, msg);
-        }
-      done++;
-      if (h->progress)
-        h->progress (h->data, done, total, (g_get_monotonic_time () - start) / 1e6);
+        status = CAPTION_JOB_CANCELLED;
+      else if (!add_to_batch (&c, e, n_skipped, err)
+               || (c.n_batch == CAPTION_BATCH && !caption_batch (&c, err)))
+        status = CAPTION_JOB_FAILED;
     }
+  if (status == CAPTION_JOB_COMPLETED && !caption_batch (&c, err))
+    status = CAPTION_JOB_FAILED;
 out:
   free (text);
-  free (pixels);
-  free (feat);
+  free (c.pixels);
+  free (c.feat);
   if (g)
     graph_free (g);
   clip_model_free (m);

@@ -280,6 +280,27 @@ check("--json prints progress (done/total), a result per image and done",
       and kinds[-1] == "done" and events[-1]["status"] == "completed"
       and events[-1]["outputs"] == [os.path.join(SIDE, "s0.txt")], p.stdout)
 
+# more images than one forward pass takes (the engine embeds them 8 at a time): 19 images,
+# so two full batches and a short one, with an unreadable file in the middle of the second
+BATCHES = os.path.join(WORK, "batches")
+os.makedirs(BATCHES)
+for k in range(19):
+    Image.fromarray(images[k % len(images)]).save(os.path.join(BATCHES, f"m{k:02d}.png"))
+open(os.path.join(BATCHES, "m09.png"), "wb").write(b"not a picture")
+p = caption("--model", F32, "--images", BATCHES, "--vocabulary", VOCAB, "--json",
+            "--trigger", "zzz", "--max-tags", "3")
+rows = read_csv(os.path.join(BATCHES, "metadata.csv")) if os.path.exists(
+    os.path.join(BATCHES, "metadata.csv")) else {}
+events = [json.loads(line) for line in p.stdout.splitlines()]
+prog = [e for e in events if e["event"] == "progress"]
+check("19 images in batches: each gets the caption of its own image, the unreadable one is "
+      "skipped by name, progress ends at 19 of 19",
+      all(rows.get(f"m{k:02d}.png") == want[k % len(images)] for k in range(19) if k != 9)
+      and "m09.png" not in rows and "m09.png" in p.stdout + p.stderr
+      and prog and prog[-1]["done"] == 19 and prog[-1]["total"] == 19
+      and all(a["done"] <= b["done"] for a, b in zip(prog, prog[1:])),
+      f"{p.stdout}{p.stderr}\n{rows}\nwant {want}")
+
 # ---- bad inputs ----
 
 p = caption("--model", F32, "--images", os.path.join(WORK, "nowhere"), "--vocabulary", VOCAB)
