@@ -130,7 +130,7 @@ random_tensor (const fixture_name *nm, le_dtype dt, uint64_t *rng, size_t *bytes
 static bool
 write_configs (const char *dir, int64_t vocab, le_dtype dt, le_error *err)
 {
-  char path[1200], buf[4096];
+  char buf[4096];
   const char *torch = dt == LE_F16 ? "float16" : dt == LE_BF16 ? "bfloat16" : "float32";
   snprintf (buf, sizeof buf,
     "{\n  \"architectures\": [\"CLIPModel\"],\n  \"initializer_factor\": 1.0,\n"
@@ -151,8 +151,7 @@ write_configs (const char *dir, int64_t vocab, le_dtype dt, le_error *err)
     PROJ, (long long) vocab - 2, (long long) vocab - 1, (long long) vocab - 1, TEXT_HIDDEN,
     TEXT_FF, POSITIONS, TEXT_HEADS, TEXT_LAYERS, PROJ, (long long) vocab, torch, VIS_HIDDEN,
     IMAGE, VIS_FF, VIS_HEADS, VIS_LAYERS, PATCH, PROJ);
-  snprintf (path, sizeof path, "%s/config.json", dir);
-  if (!le_atomic_write_file (path, buf, strlen (buf), err))
+  if (!fixture_write_text (dir, "config.json", buf, strlen (buf), err))
     return false;
   snprintf (buf, sizeof buf,
     "{\n  \"crop_size\": {\"height\": %d, \"width\": %d},\n  \"do_center_crop\": true,\n"
@@ -163,8 +162,7 @@ write_configs (const char *dir, int64_t vocab, le_dtype dt, le_error *err)
     "  \"image_std\": [0.26862954, 0.26130258, 0.27577711],\n  \"resample\": 3,\n"
     "  \"rescale_factor\": 0.00392156862745098,\n  \"size\": {\"shortest_edge\": %d}\n}\n",
     IMAGE, IMAGE, IMAGE);
-  snprintf (path, sizeof path, "%s/preprocessor_config.json", dir);
-  return le_atomic_write_file (path, buf, strlen (buf), err);
+  return fixture_write_text (dir, "preprocessor_config.json", buf, strlen (buf), err);
 }
 
 bool

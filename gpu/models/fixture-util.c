@@ -1,7 +1,20 @@
-/* fixture-util.c: seeded random weights for the test fixtures (see fixture-util.h). */
+/* fixture-util.c: small files and seeded random weights for the test fixtures (see
+ * fixture-util.h). */
 #include "fixture-util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+#include "atomic-file.h"
+
+bool
+fixture_write_text (const char *dir, const char *name, const char *text, size_t len,
+                    le_error *err)
+{
+  char path[4200];
+  snprintf (path, sizeof path, "%s/%s", dir, name);
+  return le_atomic_write_file (path, text, len, err);
+}
 
 uint64_t
 fixture_next_u64 (uint64_t *state)

@@ -1,13 +1,18 @@
-/* fixture-util.h: the random weights of the tiny test fixtures (sd15-tiny, clip-tiny, the
- * LLaMA fixture) and of sd15_model_fill_random: one seeded generator, uniform values around
- * a centre, and their conversion to the fixture's dtype. The same seed gives the same
+/* fixture-util.h: what the tiny test fixtures (sd15-tiny, clip-tiny, the LLaMA fixture)
+ * and sd15_model_fill_random share: writing a small file into the fixture's folder, one
+ * seeded generator, uniform values around a centre, and their conversion to the dtype. The same seed gives the same
  * bytes, which the tests' checked-in expectations rely on. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 
 #include "tensor.h"
+
+/* DIR/NAME replaced atomically by LEN bytes of TEXT (a config or tokenizer file). */
+bool fixture_write_text (const char *dir, const char *name, const char *text, size_t len,
+                         le_error *err);
 
 /* splitmix64: the next value of the sequence that STATE (any seed) starts. */
 uint64_t fixture_next_u64 (uint64_t *state);

@@ -143,7 +143,6 @@ sd15_fixture_write_tokenizer (const char *dir, int64_t *vocab_out, le_error *err
   ok = ok && list_add (&vocab, "<|startoftext|>") && list_add (&vocab, "<|endoftext|>");
   size_t cap = 64 * vocab.n + 64 * merges.n + 64;
   char *buf = malloc (cap);
-  char path[1200];
   if (!ok || buf == NULL)
     {
       free (buf);
@@ -159,13 +158,11 @@ sd15_fixture_write_tokenizer (const char *dir, int64_t *vocab_out, le_error *err
       pos += (size_t) snprintf (buf + pos, cap - pos, ": %zu%s", i,
                                 i + 1 < vocab.n ? ", " : "}\n");
     }
-  snprintf (path, sizeof path, "%s/vocab.json", dir);
-  ok = le_atomic_write_file (path, buf, pos, err);
+  ok = fixture_write_text (dir, "vocab.json", buf, pos, err);
   pos = (size_t) snprintf (buf, cap, "#version: 0.2\n");
   for (size_t i = 0; i < merges.n; i++)
     pos += (size_t) snprintf (buf + pos, cap - pos, "%s\n", merges.tok[i]);
-  snprintf (path, sizeof path, "%s/merges.txt", dir);
-  ok = ok && le_atomic_write_file (path, buf, pos, err);
+  ok = ok && fixture_write_text (dir, "merges.txt", buf, pos, err);
   static const char tcfg[] =
     "{\"add_prefix_space\": false, \"bos_token\": \"<|startoftext|>\", "
     "\"clean_up_tokenization_spaces\": true, \"do_lower_case\": true, "
@@ -175,10 +172,8 @@ sd15_fixture_write_tokenizer (const char *dir, int64_t *vocab_out, le_error *err
   static const char smap[] =
     "{\"bos_token\": \"<|startoftext|>\", \"eos_token\": \"<|endoftext|>\", "
     "\"pad_token\": \"<|endoftext|>\", \"unk_token\": \"<|endoftext|>\"}\n";
-  snprintf (path, sizeof path, "%s/tokenizer_config.json", dir);
-  ok = ok && le_atomic_write_file (path, tcfg, sizeof tcfg - 1, err);
-  snprintf (path, sizeof path, "%s/special_tokens_map.json", dir);
-  ok = ok && le_atomic_write_file (path, smap, sizeof smap - 1, err);
+  ok = ok && fixture_write_text (dir, "tokenizer_config.json", tcfg, sizeof tcfg - 1, err);
+  ok = ok && fixture_write_text (dir, "special_tokens_map.json", smap, sizeof smap - 1, err);
   if (vocab_out)
     *vocab_out = (int64_t) vocab.n;
   free (buf);
@@ -209,8 +204,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     "  \"tokenizer\": [\"transformers\", \"CLIPTokenizer\"],\n"
     "  \"unet\": [\"diffusers\", \"UNet2DConditionModel\"],\n"
     "  \"vae\": [\"diffusers\", \"AutoencoderKL\"]\n}\n");
-  snprintf (path, sizeof path, "%s/model_index.json", dir);
-  if (!le_atomic_write_file (path, buf, (size_t) n, err))
+  if (!fixture_write_text (dir, "model_index.json", buf, (size_t) n, err))
     return false;
 
   char down[256] = "", up[256] = "", bo[128] = "", vdown[256] = "", vup[256] = "",
@@ -244,8 +238,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     "  \"sample_size\": 8,\n  \"up_block_types\": [%s],\n  \"use_linear_projection\": false\n}\n",
     (long long) c->heads[0], bo, (long long) c->cross_dim, down, (long long) c->unet_in,
     c->layers_per_block, c->unet_groups, (long long) c->unet_out, up);
-  snprintf (path, sizeof path, "%s/unet/config.json", dir);
-  if (!le_atomic_write_file (path, buf, (size_t) n, err))
+  if (!fixture_write_text (dir, "unet/config.json", buf, (size_t) n, err))
     return false;
   n = snprintf (buf, sizeof buf,
     "{\n  \"_class_name\": \"AutoencoderKL\",\n  \"_diffusers_version\": \"0.27.0\",\n"
@@ -254,8 +247,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     "  \"norm_num_groups\": %d,\n  \"out_channels\": 3,\n  \"sample_size\": 64,\n"
     "  \"scaling_factor\": 0.18215,\n  \"up_block_types\": [%s]\n}\n",
     vbo, vdown, (long long) c->latent_channels, c->vae_layers_per_block, c->vae_groups, vup);
-  snprintf (path, sizeof path, "%s/vae/config.json", dir);
-  if (!le_atomic_write_file (path, buf, (size_t) n, err))
+  if (!fixture_write_text (dir, "vae/config.json", buf, (size_t) n, err))
     return false;
   n = snprintf (buf, sizeof buf,
     "{\n  \"architectures\": [\"CLIPTextModel\"],\n  \"attention_dropout\": 0.0,\n"
@@ -269,8 +261,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     (long long) c->clip_intermediate, (long long) c->clip_positions,
     (long long) c->clip_heads, (long long) c->clip_layers, (long long) c->clip_hidden,
     (long long) c->clip_vocab);
-  snprintf (path, sizeof path, "%s/text_encoder/config.json", dir);
-  if (!le_atomic_write_file (path, buf, (size_t) n, err))
+  if (!fixture_write_text (dir, "text_encoder/config.json", buf, (size_t) n, err))
     return false;
   n = snprintf (buf, sizeof buf,
     "{\n  \"_class_name\": \"DDPMScheduler\",\n  \"_diffusers_version\": \"0.27.0\",\n"
@@ -278,8 +269,7 @@ write_configs (const char *dir, const sd15_config *c, le_error *err)
     "  \"clip_sample\": false,\n  \"num_train_timesteps\": 1000,\n"
     "  \"prediction_type\": \"epsilon\",\n  \"set_alpha_to_one\": false,\n"
     "  \"steps_offset\": 1,\n  \"trained_betas\": null\n}\n");
-  snprintf (path, sizeof path, "%s/scheduler/scheduler_config.json", dir);
-  return le_atomic_write_file (path, buf, (size_t) n, err);
+  return fixture_write_text (dir, "scheduler/scheduler_config.json", buf, (size_t) n, err);
 }
 
 /* ---- weights ---- */
