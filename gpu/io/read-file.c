@@ -1,5 +1,5 @@
-/* read-file.c: a whole file into one NUL-terminated buffer, and which file a folder
- * argument means (see read-file.h). */
+/* read-file.c: a whole file into one NUL-terminated buffer, a file's magic bytes, and which
+ * file a folder argument means (see read-file.h). */
 #include "read-file.h"
 
 #include <errno.h>
@@ -56,6 +56,17 @@ le_read_file (const char *path, size_t max, const char *what, size_t *len, le_er
   buf[n] = '\0';
   *len = n;
   return buf;
+}
+
+bool
+le_read_magic (const char *path, unsigned char magic[4])
+{
+  FILE *fp = fopen (path, "rb");
+  if (fp == NULL)
+    return false;
+  size_t n = fread (magic, 1, 4, fp);
+  fclose (fp);
+  return n == 4;
 }
 
 void

@@ -1,5 +1,6 @@
-/* read-file.h: a whole file into memory, without GLib, for the readers of small text
- * formats (config.json, a training text file) that parse it in one piece. */
+/* read-file.h: reading files without GLib: a whole small text file (config.json, a
+ * training text file) for the readers that parse it in one piece, the magic bytes that
+ * tell a file's format, and a folder-or-file argument. */
 #pragma once
 
 #include <stddef.h>
@@ -11,6 +12,9 @@
  * larger than MAX bytes (0: no limit): "PATH: too big for WHAT" ("a config file"). */
 char *le_read_file (const char *path, size_t max, const char *what, size_t *len,
                     le_error *err);
+
+/* The first 4 bytes of PATH into MAGIC; false when it cannot be read or is shorter. */
+bool le_read_magic (const char *path, unsigned char magic[4]);
 
 /* PATH/NAME into BUF (N bytes) when PATH is a folder, else PATH itself: for arguments
  * that name either a model's folder or the one file of it that is wanted. */

@@ -13,7 +13,7 @@
 #include "json-config.h"
 #include "read-file.h"
 
-/* Number member KEY of OBJ, leniently (any number, truncated by the callers below): older
+/* Number member KEY of OBJ, leniently (any number; get_int truncates): older
  * OpenAI folders write what transformers accepts. False when absent. */
 static bool
 get_number (const le_json_doc *d, uint32_t obj, const char *key, double *out)
@@ -33,16 +33,6 @@ get_int (const le_json_doc *d, uint32_t obj, const char *key, int64_t *out)
 }
 
 static bool
-get_float (const le_json_doc *d, uint32_t obj, const char *key, float *out)
-{
-  double x;
-  bool found = get_number (d, obj, key, &x);
-  if (found)
-    *out = (float) x;
-  return found;
-}
-
-static bool
 read_tower (const le_json_doc *d, uint32_t obj, const char *which, const char *label,
             clip_tower_config *t, le_error *err)
 {
@@ -50,7 +40,9 @@ read_tower (const le_json_doc *d, uint32_t obj, const char *which, const char *l
   get_int (d, obj, "num_hidden_layers", &t->layers);
   get_int (d, obj, "num_attention_heads", &t->heads);
   get_int (d, obj, "intermediate_size", &t->intermediate);
-  get_float (d, obj, "layer_norm_eps", &t->eps);
+  double eps;
+  if (get_number (d, obj, "layer_norm_eps", &eps))
+    t->eps = (float) eps;
   const char *act = le_json_config_string (d, obj, "hidden_act");
   if (act != NULL && strcmp (act, "quick_gelu") != 0 && strcmp (act, "gelu") != 0)
     return le_fail (err, LE_ERR_UNSUPPORTED, "%s: %s hidden_act \"%s\" is not supported "

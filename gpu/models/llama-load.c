@@ -11,6 +11,7 @@
 #include <dirent.h>
 
 #include "lora-peft.h"
+#include "read-file.h"
 #include "safetensors.h"
 #include "weights-load.h"
 
@@ -22,13 +23,8 @@ const char *const llama_linear_names[LLAMA_N_LINEAR] = {
 static bool
 is_ggml_file (const char *path)
 {
-  FILE *fp = fopen (path, "rb");
-  if (fp == NULL)
-    return false;
-  unsigned char m[4] = { 0 };
-  size_t n = fread (m, 1, 4, fp);
-  fclose (fp);
-  if (n != 4)
+  unsigned char m[4];
+  if (!le_read_magic (path, m))
     return false;
   /* GGUF is "GGUF" in file order; the older formats store a u32 'ggml', 'ggmf', 'ggjt'
    * little-endian, so the bytes read "lmgg", "fmgg", "tjgg". */

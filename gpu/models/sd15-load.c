@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "fixture-util.h"
+#include "read-file.h"
 #include "safetensors.h"
 #include "weights-load.h"
 
@@ -59,13 +60,8 @@ is_pickle (const char *path)
   for (size_t i = 0; i < sizeof ext / sizeof *ext; i++)
     if (has_suffix (path, ext[i]))
       return true;
-  FILE *fp = fopen (path, "rb");
-  if (fp == NULL)
-    return false;
-  unsigned char m[4] = { 0 };
-  size_t n = fread (m, 1, 4, fp);
-  fclose (fp);
-  return n == 4 && ((m[0] == 'P' && m[1] == 'K' && m[2] == 3 && m[3] == 4)
+  unsigned char m[4];
+  return le_read_magic (path, m) && ((m[0] == 'P' && m[1] == 'K' && m[2] == 3 && m[3] == 4)
                     || (m[0] == 0x80 && m[1] >= 2 && m[1] <= 5));
 }
 
