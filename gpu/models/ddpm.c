@@ -4,6 +4,8 @@
 
 #include <math.h>
 
+#include "math-common.h"
+
 void
 ddpm_schedule_sd15 (ddpm_schedule *s)
 {
@@ -41,27 +43,20 @@ ddpm_add_noise (const ddpm_schedule *s, int t, const float *x0, const float *noi
     xt[i] = (float) (a * x0[i] + b * noise[i]);
 }
 
-/* splitmix64 of (key + counter): every draw is a pure function of its position */
-static uint64_t
-mix64 (uint64_t z)
-{
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+/* draws are le_splitmix64 of (key + counter): each a pure function of its position */
 
 void
 sd_rng_init (sd_rng *r, uint64_t seed, uint64_t stream)
 {
-  r->key = mix64 (mix64 (seed) ^ (stream * 0xd1342543de82ef95ull + 0x632be59bd9b4e019ull));
+  r->key = le_splitmix64 (le_splitmix64 (seed)
+                          ^ (stream * 0xd1342543de82ef95ull + 0x632be59bd9b4e019ull));
   r->counter = 0;
 }
 
 uint64_t
 sd_rng_u64 (sd_rng *r)
 {
-  return mix64 (r->key + 0x9e3779b97f4a7c15ull * ++r->counter);
+  return le_splitmix64 (r->key + 0x9e3779b97f4a7c15ull * ++r->counter);
 }
 
 double

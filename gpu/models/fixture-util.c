@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "atomic-file.h"
+#include "math-common.h"
 
 bool
 fixture_write_text (const char *dir, const char *name, const char *text, size_t len,
@@ -19,10 +20,9 @@ fixture_write_text (const char *dir, const char *name, const char *text, size_t 
 uint64_t
 fixture_next_u64 (uint64_t *state)
 {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  uint64_t z = le_splitmix64 (*state);
+  *state += 0x9e3779b97f4a7c15ull;  /* the step le_splitmix64 adds: the next call mixes the next point */
+  return z;
 }
 
 int64_t

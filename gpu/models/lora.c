@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "math-common.h"
 #include "ops.h"
 
 lora_set *
@@ -138,10 +139,9 @@ lora_set_find (const lora_set *set, const char *name)
 static uint64_t
 next_u64 (uint64_t *s)
 {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+  uint64_t z = le_splitmix64 (*s);
+  *s += 0x9e3779b97f4a7c15ull;      /* the step le_splitmix64 adds */
+  return z;
 }
 
 bool
