@@ -214,7 +214,8 @@ llama_model_load (const char *folder, int dtype, const backend *be, le_error *er
         le_error_prefix (err, "(config.json has tie_word_embeddings false) ");
       goto fail;
     }
-  if (!param_store_commit (m->base, err) || !weights_upload_all (m->base, set, NULL, false, err) || !be->sync (err))
+  if (!param_store_commit (m->base, err) || !weights_upload_all (m->base, set, NULL, false, err)
+      || !be->sync (err))
     goto fail;
   st_set_close (set);
   return m;
