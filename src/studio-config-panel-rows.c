@@ -112,6 +112,36 @@ on_switch_active (GtkSwitch *sw, GParamSpec *pspec, KeyRow *row)
   _studio_config_panel_commit (row, gtk_switch_get_active (sw) ? "true" : "false");
 }
 
+/* Choice rows show their value whole: AdwComboRow's own label ellipsizes it first when
+ * the row is narrow, and “image-…” or “text-ge…” says nothing; the subtitle wraps instead. */
+static void
+setup_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_choice_label (GtkSignalListItemFactory *factory, GtkListItem *item, gpointer data)
+{
+  GtkStringObject *choice = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)),
+                      gtk_string_object_get_string (choice));
+}
+
+static GtkListItemFactory *
+choice_label_factory (void)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+
+  g_signal_connect (factory, "setup", G_CALLBACK (setup_choice_label), NULL);
+  g_signal_connect (factory, "bind", G_CALLBACK (bind_choice_label), NULL);
+  return factory;
+}
+
 static void
 on_combo_selected (AdwComboRow *combo, GParamSpec *pspec, KeyRow *row)
 {
@@ -272,7 +302,9 @@ _studio_config_panel_make_row (StudioConfigPanel *self, const StudioConfigKey *k
     case STUDIO_VALUE_ENUM:
       {
         GtkStringList *list = gtk_string_list_new ((const char *const *) key->choices);
+        g_autoptr (GtkListItemFactory) factory = choice_label_factory ();
         row->row = adw_combo_row_new ();
+        adw_combo_row_set_factory (ADW_COMBO_ROW (row->row), factory);
         adw_combo_row_set_model (ADW_COMBO_ROW (row->row), G_LIST_MODEL (list));
         g_object_unref (list);
         row->control = row->row;

@@ -48,6 +48,7 @@ struct _StudioTrainView
   char          *error_log;
   char          *last_error_code;
   gboolean       paused;
+  gboolean       progress_seen;   /* a step of this run was shown */
   gboolean       resume_offered;
   GOutputStream *run_log;
 

@@ -47,6 +47,9 @@ _studio_train_view_finish_run (StudioTrainView *self)
 
   g_clear_pointer (&self->train_id, g_free);
   self->paused = FALSE;
+  /* A run that ended before its first step must not go on saying “Starting…”. */
+  if (!self->progress_seen)
+    gtk_progress_bar_set_text (self->progress_bar, _("No step was run"));
   if (self->run_log != NULL)
     {
       g_output_stream_close (self->run_log, NULL, NULL);
@@ -79,6 +82,7 @@ begin_run (StudioTrainView *self, const char *run_dir, const char *config_path,
     studio_train_view_show_run (self, run_dir);
   gtk_progress_bar_set_fraction (self->progress_bar, 0);
   gtk_progress_bar_set_text (self->progress_bar, _("Starting…"));
+  self->progress_seen = FALSE;
 
   json_object_set_string_member (args, "config", config_path);
   if (resume != NULL)

@@ -183,6 +183,7 @@ _studio_train_view_on_progress (StudioTrainView *self, JsonObject *o)
   const char *device = json_object_get_string_member_with_default (o, "device", NULL);
   g_autofree char *text = NULL;
 
+  self->progress_seen = TRUE;
   text = g_strdup_printf (_("%.0f of %.0f"), step, total);
   gtk_label_set_text (self->step_label, text);
   gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? CLAMP (step / total, 0, 1) : 0);

@@ -613,6 +613,9 @@ test_real_engine_demo (void)
   g_assert_true (gui_test_wait_until (gui_test_not_training, f.train, 60000));
   g_assert_cmpstr (studio_train_view_get_state_text (f.train), ==, "Training failed");
   g_assert_cmpuint (strlen (studio_train_view_get_error (f.train)), >, 10);
+  /* The bar says that no step ran, not “Starting…” for ever. */
+  g_assert_cmpstr (gtk_progress_bar_get_text (GTK_PROGRESS_BAR (gui_test_child (f.train, "progress_bar"))),
+                   ==, "No step was run");
   g_test_message ("engine said: %s", studio_train_view_get_error (f.train));
   /* The engine is still there, and was asked what the base model is. */
   g_assert_nonnull (studio_train_view_get_engine (f.train));
