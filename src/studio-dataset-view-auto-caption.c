@@ -8,6 +8,7 @@
 #include "studio-auto-caption-dialog.h"
 #include "studio-dataset-view-private.h"
 #include "studio-project-view.h"
+#include "studio-samples-view.h"
 #include "studio-train-view.h"
 
 /* Shows every image and selects the ones Auto Caption wrote, the first in the editor,
@@ -96,18 +97,33 @@ auto_caption_finished (StudioAutoCaptionDialog *dialog, StudioDatasetView *self)
   adw_toast_overlay_add_toast (self->toast_overlay, result);
 }
 
-/* TRUE while this project's Train view runs training: captioning waits for the run,
- * as the engine's `serve` answers `busy`, rather than share the device with it. */
-static gboolean
-training_in_progress (StudioDatasetView *self)
+/* The project's page NAME ("train", "samples"), or NULL outside a project window. */
+static GtkWidget *
+project_page (StudioDatasetView *self, const char *name)
 {
   GtkWidget *project_view = gtk_widget_get_ancestor (GTK_WIDGET (self), STUDIO_TYPE_PROJECT_VIEW);
-  GtkWidget *train = NULL;
 
-  if (project_view != NULL)
-    train = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
-                                              "train");
-  return train != NULL && STUDIO_IS_TRAIN_VIEW (train) && studio_train_view_is_training (STUDIO_TRAIN_VIEW (train));
+  if (project_view == NULL)
+    return NULL;
+  return adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
+                                           name);
+}
+
+/* What keeps the engine busy, as a message, or NULL when it is free: captioning waits
+ * for a training run or a sample being drawn, as the engine's `serve` answers `busy`,
+ * rather than share the device (and its memory) with it. */
+static const char *
+engine_busy_with (StudioDatasetView *self)
+{
+  GtkWidget *train = project_page (self, "train");
+  GtkWidget *samples = project_page (self, "samples");
+
+  if (train != NULL && STUDIO_IS_TRAIN_VIEW (train) && studio_train_view_is_training (STUDIO_TRAIN_VIEW (train)))
+    return _("The engine is training: wait until the run ends to caption the images");
+  if (samples != NULL && STUDIO_IS_SAMPLES_VIEW (samples) &&
+      studio_samples_view_is_generating (STUDIO_SAMPLES_VIEW (samples)))
+    return _("The engine is drawing a sample: wait until it is done to caption the images");
+  return NULL;
 }
 
 static void
@@ -116,13 +132,14 @@ auto_caption_activated (GtkWidget *widget, const char *name, GVariant *param)
   StudioDatasetView *self = STUDIO_DATASET_VIEW (widget);
   g_autoptr (GError) error = NULL;
   StudioAutoCaptionDialog *dialog;
+  const char *busy;
 
   if (self->dataset == NULL)
     return;
-  if (training_in_progress (self))
+  busy = engine_busy_with (self);
+  if (busy != NULL)
     {
-      _studio_dataset_view_toast (self, _("The engine is training: wait until the run ends "
-                                          "to caption the images"));
+      _studio_dataset_view_toast (self, busy);
       return;
     }
   /* The engine merges the store as it is on disk: the user's last keystrokes go first. */

@@ -712,6 +712,15 @@ studio_samples_view_generate (StudioSamplesView *self, const char *prompt, const
   return id;
 }
 
+gboolean
+studio_samples_view_is_generating (StudioSamplesView *self)
+{
+  g_return_val_if_fail (STUDIO_IS_SAMPLES_VIEW (self), FALSE);
+  /* an engine that died mid-sample never answers: without it nothing is being drawn */
+  return g_hash_table_size (self->generate_ids) > 0 && self->train != NULL &&
+         studio_train_view_get_engine (self->train) != NULL;
+}
+
 static void
 on_generate_clicked (GtkButton *button, StudioSamplesView *self)
 {

@@ -43,6 +43,8 @@ char       *studio_samples_view_export_to      (StudioSamplesView *self, const c
                                                 GError **error);
 /* Asks the engine for a sample of the selected run with WEIGHTS (NULL: the run's LoRA);
  * returns the request id (free it). The result appears under "Generated". */
+/* TRUE while a sample asked for with studio_samples_view_generate is being drawn. */
+gboolean    studio_samples_view_is_generating (StudioSamplesView *self);
 char       *studio_samples_view_generate       (StudioSamplesView *self, const char *prompt,
                                                 const char *negative, gint64 seed,
                                                 double strength, const char *weights,

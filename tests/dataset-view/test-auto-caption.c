@@ -19,6 +19,7 @@
 #include "studio-csv.h"
 #include "studio-dataset-view.h"
 #include "studio-project-view.h"
+#include "studio-samples-view.h"
 #include "studio-train-view.h"
 #include "studio-window.h"
 
@@ -535,6 +536,49 @@ test_waits_for_training (void)
   delete_project ();
 }
 
+static gboolean
+not_generating (gpointer samples)
+{
+  return !studio_samples_view_is_generating (samples);
+}
+
+/* While the engine draws a sample asked for in the Samples view, Auto Caption waits too;
+ * once the engine has answered it opens. */
+static void
+test_waits_for_sample (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *id = NULL;
+  StudioWindow *window;
+  StudioDatasetView *view;
+  GtkWidget *project_view, *samples;
+
+  copy_demo ();
+  window = open_project_window (app, project_dir, 1200, 800);
+  view = dataset_view (window);
+  project_view = gui_test_child (window, "project_view");
+  samples = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
+                                              "samples");
+  g_assert_true (STUDIO_IS_SAMPLES_VIEW (samples));
+  id = studio_samples_view_generate (STUDIO_SAMPLES_VIEW (samples), "a red circle", NULL, 1, 1.0,
+                                     NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (id);
+  g_assert_true (studio_samples_view_is_generating (STUDIO_SAMPLES_VIEW (samples)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.auto-caption", NULL));
+  gui_test_settle (100);
+  g_assert_null (gui_test_find_toplevel (STUDIO_TYPE_AUTO_CAPTION_DIALOG));
+
+  /* drawn or refused, the request ends, and the engine is free again */
+  g_assert_true (gui_test_wait_until (not_generating, samples, 120000));
+  {
+    StudioAutoCaptionDialog *dialog = open_dialog (view, NULL);
+    studio_auto_caption_dialog_cancel (dialog);
+  }
+  gui_test_close_all_windows (GTK_APPLICATION (app));
+  delete_project ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -570,6 +614,7 @@ main (int argc, char **argv)
   g_test_add_func ("/auto-caption/gui/not-clip-refused", test_not_clip_refused);
   g_test_add_func ("/auto-caption/gui/skipped-details", test_skipped_details);
   g_test_add_func ("/auto-caption/gui/waits-for-training", test_waits_for_training);
+  g_test_add_func ("/auto-caption/gui/waits-for-sample", test_waits_for_sample);
   status = g_test_run ();
   delete_project ();
   g_object_unref (app);
