@@ -500,40 +500,61 @@ test_skipped_details (void)
   delete_project ();
 }
 
+/* The demo project in a window: its Dataset view, and its page NAME ("train", ...). */
+static StudioDatasetView *
+open_demo_with_page (const char *name, GtkWidget **page)
+{
+  StudioWindow *window;
+  GtkWidget *project_view;
+
+  copy_demo ();
+  window = open_project_window (app, project_dir, 1200, 800);
+  project_view = gui_test_child (window, "project_view");
+  *page = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
+                                            name);
+  return dataset_view (window);
+}
+
+/* Auto Caption, asked for while the engine is busy, opens no dialog. */
+static void
+assert_auto_caption_waits (StudioDatasetView *view)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.auto-caption", NULL));
+  gui_test_settle (100);
+  g_assert_null (gui_test_find_toplevel (STUDIO_TYPE_AUTO_CAPTION_DIALOG));
+}
+
+/* Once the engine is free, Auto Caption opens; then the project is closed. */
+static void
+assert_auto_caption_opens_and_close (StudioDatasetView *view)
+{
+  StudioAutoCaptionDialog *dialog = open_dialog (view, NULL);
+
+  studio_auto_caption_dialog_cancel (dialog);
+  gui_test_close_all_windows (GTK_APPLICATION (app));
+  delete_project ();
+}
+
 /* While the project trains, Auto Caption waits for the run instead of sharing the
  * device with it; once the run ended it opens. */
 static void
 test_waits_for_training (void)
 {
   g_autoptr (GError) error = NULL;
-  StudioWindow *window;
-  StudioDatasetView *view;
-  GtkWidget *project_view, *train;
+  GtkWidget *train;
+  StudioDatasetView *view = open_demo_with_page ("train", &train);
 
-  copy_demo ();
-  window = open_project_window (app, project_dir, 1200, 800);
-  view = dataset_view (window);
-  project_view = gui_test_child (window, "project_view");
-  train = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
-                                            "train");
   g_assert_true (STUDIO_IS_TRAIN_VIEW (train));
   g_assert_true (studio_train_view_start (STUDIO_TRAIN_VIEW (train), &error));
   g_assert_no_error (error);
   g_assert_true (studio_train_view_is_training (STUDIO_TRAIN_VIEW (train)));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.auto-caption", NULL));
-  gui_test_settle (100);
-  g_assert_null (gui_test_find_toplevel (STUDIO_TYPE_AUTO_CAPTION_DIALOG));
+  assert_auto_caption_waits (view);
 
   studio_train_view_stop (STUDIO_TRAIN_VIEW (train), FALSE);
   g_assert_true (gui_test_wait_until (gui_test_not_training, train, 120000));
   studio_train_view_shutdown (STUDIO_TRAIN_VIEW (train), NULL, NULL);
   g_assert_true (gui_test_wait_until (gui_test_engine_gone, train, 20000));
-  {
-    StudioAutoCaptionDialog *dialog = open_dialog (view, NULL);
-    studio_auto_caption_dialog_cancel (dialog);
-  }
-  gui_test_close_all_windows (GTK_APPLICATION (app));
-  delete_project ();
+  assert_auto_caption_opens_and_close (view);
 }
 
 static gboolean
@@ -549,34 +570,20 @@ test_waits_for_sample (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *id = NULL;
-  StudioWindow *window;
-  StudioDatasetView *view;
-  GtkWidget *project_view, *samples;
+  GtkWidget *samples;
+  StudioDatasetView *view = open_demo_with_page ("samples", &samples);
 
-  copy_demo ();
-  window = open_project_window (app, project_dir, 1200, 800);
-  view = dataset_view (window);
-  project_view = gui_test_child (window, "project_view");
-  samples = adw_view_stack_get_child_by_name (studio_project_view_get_stack (STUDIO_PROJECT_VIEW (project_view)),
-                                              "samples");
   g_assert_true (STUDIO_IS_SAMPLES_VIEW (samples));
   id = studio_samples_view_generate (STUDIO_SAMPLES_VIEW (samples), "a red circle", NULL, 1, 1.0,
                                      NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (id);
   g_assert_true (studio_samples_view_is_generating (STUDIO_SAMPLES_VIEW (samples)));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "dataset.auto-caption", NULL));
-  gui_test_settle (100);
-  g_assert_null (gui_test_find_toplevel (STUDIO_TYPE_AUTO_CAPTION_DIALOG));
+  assert_auto_caption_waits (view);
 
   /* drawn or refused, the request ends, and the engine is free again */
   g_assert_true (gui_test_wait_until (not_generating, samples, 120000));
-  {
-    StudioAutoCaptionDialog *dialog = open_dialog (view, NULL);
-    studio_auto_caption_dialog_cancel (dialog);
-  }
-  gui_test_close_all_windows (GTK_APPLICATION (app));
-  delete_project ();
+  assert_auto_caption_opens_and_close (view);
 }
 
 int
