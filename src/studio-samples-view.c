@@ -147,7 +147,8 @@ runs_listed (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_clear_pointer (&self->runs, g_ptr_array_unref);
   self->runs = infos;
-  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->runs_list))) != NULL)
+  /* rows only: the placeholder is a child too and stays */
+  while ((child = GTK_WIDGET (gtk_list_box_get_row_at_index (self->runs_list, 0))) != NULL)
     gtk_list_box_remove (self->runs_list, child);
   for (guint i = 0; i < infos->len; i++)
     {
@@ -1001,6 +1002,18 @@ studio_samples_view_init (StudioSamplesView *self)
   self->generate_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->cancellable = g_cancellable_new ();
 
+  /* An empty sidebar under its heading looked unfinished: say what will be there. */
+  {
+    GtkWidget *placeholder = gtk_label_new (_("Each training run of this project appears here"));
+    gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);
+    gtk_label_set_justify (GTK_LABEL (placeholder), GTK_JUSTIFY_CENTER);
+    gtk_widget_set_margin_top (placeholder, 18);
+    gtk_widget_set_margin_bottom (placeholder, 18);
+    gtk_widget_set_margin_start (placeholder, 12);
+    gtk_widget_set_margin_end (placeholder, 12);
+    gtk_widget_add_css_class (placeholder, "dim-label");
+    gtk_list_box_set_placeholder (self->runs_list, placeholder);
+  }
   g_signal_connect (self->runs_list, "row-selected", G_CALLBACK (on_run_selected), self);
   g_signal_connect (self->compare_button, "toggled", G_CALLBACK (on_compare_toggled), self);
   g_signal_connect (self->compare_a, "notify::selected", G_CALLBACK (on_compare_changed), self);
