@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "act-math.h"
 #include "math-common.h"
 
 /* ---- memory ---- */
@@ -97,38 +98,12 @@ cpu_mul_backward (float *da, float *db, const float *dout, const float *a, const
     }
 }
 
-static inline float
-act_f (le_act act, float x)
-{
-  switch (act)
-    {
-    case LE_ACT_SILU: return le_silu (x);
-    case LE_ACT_GELU: return le_gelu (x);
-    case LE_ACT_GELU_TANH: return le_gelu_tanh (x);
-    case LE_ACT_QUICK_GELU: return le_quick_gelu (x);
-    }
-  return x;
-}
-
-static inline float
-act_grad (le_act act, float x)
-{
-  switch (act)
-    {
-    case LE_ACT_SILU: return le_silu_grad (x);
-    case LE_ACT_GELU: return le_gelu_grad (x);
-    case LE_ACT_GELU_TANH: return le_gelu_tanh_grad (x);
-    case LE_ACT_QUICK_GELU: return le_quick_gelu_grad (x);
-    }
-  return 1.0f;
-}
-
 static void
 cpu_act_forward (le_act act, float *out, const float *x, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > 16384)
   for (int64_t i = 0; i < n; i++)
-    out[i] = act_f (act, x[i]);
+    out[i] = le_act_value (act, x[i]);
 }
 
 static void
@@ -136,7 +111,7 @@ cpu_act_backward (le_act act, float *dx, const float *dout, const float *x, int6
 {
 #pragma omp parallel for schedule(static) if (n > 16384)
   for (int64_t i = 0; i < n; i++)
-    dx[i] += dout[i] * act_grad (act, x[i]);
+    dx[i] += dout[i] * le_act_grad (act, x[i]);
 }
 
 static void

@@ -1,7 +1,8 @@
 /* cuda-elementwise.cu: backend_cuda's element-wise kernels: dtype conversion, fill,
- * axpby, mul, activations (through math-common.h, the same formulas as the CPU), GEGLU,
+ * axpby, mul, activations (through act-math.h, the same code as the CPU), GEGLU,
  * SwiGLU, dropout (the CPU's counter-based RNG, so masks match element for element) and
  * the AdamW update. Backward kernels add into their gradients and skip NULL ones. */
+#include "act-math.h"
 #include "cuda-backend-impl.h"
 
 __global__ void
@@ -82,44 +83,18 @@ cb_mul_backward (float *da, float *db, const float *dout, const float *a, const 
   cb_check_launch ("mul backward");
 }
 
-__device__ __forceinline__ float
-act_value (le_act act, float x)
-{
-  switch (act)
-    {
-    case LE_ACT_SILU: return le_silu (x);
-    case LE_ACT_GELU: return le_gelu (x);
-    case LE_ACT_GELU_TANH: return le_gelu_tanh (x);
-    case LE_ACT_QUICK_GELU: return le_quick_gelu (x);
-    }
-  return x;
-}
-
-__device__ __forceinline__ float
-act_grad (le_act act, float x)
-{
-  switch (act)
-    {
-    case LE_ACT_SILU: return le_silu_grad (x);
-    case LE_ACT_GELU: return le_gelu_grad (x);
-    case LE_ACT_GELU_TANH: return le_gelu_tanh_grad (x);
-    case LE_ACT_QUICK_GELU: return le_quick_gelu_grad (x);
-    }
-  return 1.0f;
-}
-
 __global__ void
 k_act_forward (le_act act, float *out, const float *x, int64_t n)
 {
   CB_FOR (i, n)
-    out[i] = act_value (act, x[i]);
+    out[i] = le_act_value (act, x[i]);
 }
 
 __global__ void
 k_act_backward (le_act act, float *dx, const float *dout, const float *x, int64_t n)
 {
   CB_FOR (i, n)
-    dx[i] += dout[i] * act_grad (act, x[i]);
+    dx[i] += dout[i] * le_act_grad (act, x[i]);
 }
 
 extern "C" void
