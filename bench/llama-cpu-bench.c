@@ -15,16 +15,9 @@
 #include <time.h>
 
 #include "adamw.h"
+#include "bench-step.h"
 #include "llama.h"
 #include "omp-policy.h"
-
-static double
-now_s (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static double
 cpu_s (void)
@@ -32,13 +25,6 @@ cpu_s (void)
   struct timespec ts;
   clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
 }
 
 int
@@ -85,7 +71,7 @@ main (int argc, char **argv)
   double *losses = calloc ((size_t) (steps + warmup), sizeof *losses);
   for (int s = 0; s < steps + warmup; s++)
     {
-      double t0 = now_s (), c0 = cpu_s ();
+      double t0 = bench_now_s (), c0 = cpu_s ();
       graph_reset (g);
       graph_set_training (g, true);
       tensor *loss = llama_forward_loss (m, g, tokens, count, batch, t, NULL, NULL);
@@ -98,13 +84,13 @@ main (int argc, char **argv)
         }
       le_adamw_step (&opt, ps->train_data, ps->train_grad, 1e-4);
       param_store_zero_grad (ps);
-      times[s] = now_s () - t0;
+      times[s] = bench_now_s () - t0;
       cpu[s] = cpu_s () - c0;
     }
 
   double *timed = times + warmup;
-  qsort (timed, (size_t) steps, sizeof *timed, cmp_double);
-  qsort (cpu + warmup, (size_t) steps, sizeof *cpu, cmp_double);
+  qsort (timed, (size_t) steps, sizeof *timed, bench_cmp_double);
+  qsort (cpu + warmup, (size_t) steps, sizeof *cpu, bench_cmp_double);
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
   printf ("{\"impl\": \"lora-engine\", \"median_ms\": %.3f, \"min_ms\": %.3f, "

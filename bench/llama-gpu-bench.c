@@ -23,24 +23,10 @@
 #include <time.h>
 
 #include "adamw.h"
+#include "bench-step.h"
 #include "llama.h"
 #include "math-common.h"
 #include "safetensors.h"
-
-static double
-now_s (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
 
 /* ---- write ---- */
 
@@ -157,16 +143,6 @@ write_model (const char *dir, int64_t hidden, int64_t layers, int64_t heads, int
 
 /* ---- run ---- */
 
-static size_t mem_peak;
-
-static void
-note_memory (const backend *be)
-{
-  size_t used, total;
-  if (be->mem_info != NULL && be->mem_info (&used, &total) && used > mem_peak)
-    mem_peak = used;
-}
-
 static int
 run (int argc, char **argv)
 {
@@ -192,7 +168,7 @@ run (int argc, char **argv)
   size_t used0 = 0, total = 0;
   if (be->mem_info != NULL)
     be->mem_info (&used0, &total);
-  double t_load = now_s ();
+  double t_load = bench_now_s ();
   /* as the trainer loads it for mixed_precision bf16 on a GPU (text_lora_weight_dtype) */
   llama_model *m = llama_model_load (dir, be->device == LE_CPU ? LLAMA_DTYPE_KEEP : LE_BF16,
                                      be, &err);
@@ -203,7 +179,7 @@ run (int argc, char **argv)
       fprintf (stderr, "llama-gpu-bench: %s\n", err.message);
       return 1;
     }
-  t_load = now_s () - t_load;
+  t_load = bench_now_s () - t_load;
   m->checkpointing = ckpt;
   graph *g = graph_new (be, &err);
   param_store *ps = m->lora->ps;
@@ -229,41 +205,26 @@ run (int argc, char **argv)
   double *losses = calloc ((size_t) (steps + warmup), sizeof *losses);
   for (int s = 0; s < steps + warmup; s++)
     {
-      double t0 = now_s ();
+      double t0 = bench_now_s ();
       graph_reset (g);
       graph_set_grad_enabled (g, true);
       graph_set_training (g, true);
       tensor *loss = llama_forward_loss (m, g, tokens, count, batch, t, NULL, NULL);
       losses[s] = loss ? graph_item (g, loss) : -1;
-      if (loss == NULL || !graph_backward (g, loss, &err))
-        {
-          graph_take_error (g, &err);
-          fprintf (stderr, "llama-gpu-bench: %s\n", err.message);
-          return 1;
-        }
-      double st = (double) (s + 1);
-      be->adamw (ps->train_data, ps->train_grad, moments, moments + n, (int64_t) n, 1e-4f,
-                 0.9f, 0.999f, 1e-8f, 0.01f, (float) (1 - pow (0.9, st)),
-                 (float) (1 - pow (0.999, st)), 1.0f);
-      param_store_zero_grad (ps);
-      note_memory (be);
-      if (!be->sync (&err))
-        {
-          fprintf (stderr, "llama-gpu-bench: %s\n", err.message);
-          return 1;
-        }
-      times[s] = now_s () - t0;
+      if (!bench_optimizer_step ("llama-gpu-bench", be, g, loss, ps, moments, n, s + 1))
+        return 1;
+      times[s] = bench_now_s () - t0;
     }
 
   double *timed = times + warmup;
-  qsort (timed, (size_t) steps, sizeof *timed, cmp_double);
+  qsort (timed, (size_t) steps, sizeof *timed, bench_cmp_double);
   double med = timed[steps / 2];
   printf ("{\"impl\": \"lora-engine\", \"device\": \"%s\", \"median_ms\": %.3f, "
           "\"min_ms\": %.3f, \"tokens_per_s\": %.1f, \"load_s\": %.2f, "
           "\"mem_before_mb\": %.1f, \"mem_peak_mb\": %.1f, \"mem_total_mb\": %.1f, "
           "\"arena_mb\": %.1f, \"lora_params\": %lld, \"base_params\": %lld, \"losses\": [",
           be->name, 1e3 * med, 1e3 * timed[0], (double) (batch * t) / med, t_load,
-          used0 / 1048576.0, mem_peak / 1048576.0, total / 1048576.0,
+          used0 / 1048576.0, bench_mem_peak / 1048576.0, total / 1048576.0,
           graph_peak_bytes (g) / 1048576.0, (long long) llama_n_lora_params (m),
           (long long) llama_n_base_params (m));
   for (int s = 0; s < steps + warmup; s++)

@@ -18,35 +18,11 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench-step.h"
 #include "ddpm.h"
 #include "ops.h"
 #include "safetensors.h"
 #include "sd15.h"
-
-static double
-now_s (void)
-{
-  struct timespec ts;
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-  return x < y ? -1 : x > y;
-}
-
-static size_t mem_peak;
-
-static void
-note_memory (const backend *be)
-{
-  size_t used = 0, total = 0;
-  if (be->mem_info != NULL && be->mem_info (&used, &total) && used > mem_peak)
-    mem_peak = used;
-}
 
 static float *
 input (st_file *f, const char *name, int64_t n)
@@ -83,8 +59,8 @@ main (int argc, char **argv)
       fprintf (stderr, "sd-bench: %s\n", err.message);
       return 1;
     }
-  note_memory (be);
-  size_t used0 = mem_peak;
+  bench_note_memory (be);
+  size_t used0 = bench_mem_peak;
   sd15_model *m;
   if (strcmp (model, "full") == 0)
     {
@@ -153,7 +129,7 @@ main (int argc, char **argv)
   double *losses = calloc ((size_t) (steps + warmup), sizeof *losses);
   for (int s = 0; s < steps + warmup; s++)
     {
-      double t0 = now_s ();
+      double t0 = bench_now_s ();
       graph_reset (g);
       graph_set_grad_enabled (g, true);
       graph_set_training (g, true);
@@ -163,27 +139,12 @@ main (int argc, char **argv)
       tensor *eps = sd15_unet_forward (m, g, x, ts, ct);
       tensor *loss = eps ? op_mse (g, eps, y) : NULL;
       losses[s] = loss ? graph_item (g, loss) : NAN;
-      if (loss == NULL || !graph_backward (g, loss, &err))
-        {
-          graph_take_error (g, &err);
-          fprintf (stderr, "sd-bench: %s\n", err.message);
-          return 1;
-        }
-      double st = (double) (s + 1);
-      be->adamw (ps->train_data, ps->train_grad, moments, moments + n, (int64_t) n, 1e-4f,
-                 0.9f, 0.999f, 1e-8f, 0.01f, (float) (1 - pow (0.9, st)),
-                 (float) (1 - pow (0.999, st)), 1.0f);
-      param_store_zero_grad (ps);
-      note_memory (be);
-      if (!be->sync (&err))
-        {
-          fprintf (stderr, "sd-bench: %s\n", err.message);
-          return 1;
-        }
-      times[s] = now_s () - t0;
+      if (!bench_optimizer_step ("sd-bench", be, g, loss, ps, moments, n, s + 1))
+        return 1;
+      times[s] = bench_now_s () - t0;
     }
   double *timed = times + warmup;
-  qsort (timed, (size_t) steps, sizeof *timed, cmp_double);
+  qsort (timed, (size_t) steps, sizeof *timed, bench_cmp_double);
   double med = timed[steps / 2];
   struct rusage ru;
   getrusage (RUSAGE_SELF, &ru);
@@ -192,7 +153,7 @@ main (int argc, char **argv)
           "\"peak_rss_mb\": %.1f, \"mem_before_mb\": %.1f, \"mem_peak_mb\": %.1f, "
           "\"arena_mb\": %.1f, \"lora_params\": %lld, \"losses\": [",
           be->name, (long long) batch, (long long) res, 1e3 * med, 1e3 * timed[0],
-          batch / med, ru.ru_maxrss / 1024.0, used0 / 1048576.0, mem_peak / 1048576.0,
+          batch / med, ru.ru_maxrss / 1024.0, used0 / 1048576.0, bench_mem_peak / 1048576.0,
           graph_peak_bytes (g) / 1048576.0, (long long) sd15_n_lora_params (m));
   for (int s = 0; s < steps + warmup; s++)
     printf ("%s%.6f", s ? ", " : "", losses[s]);
