@@ -19,6 +19,28 @@ make_tmpdir (void)
   return dir;
 }
 
+/* N bytes of C, to be freed */
+static char *
+filled (char c, gsize n)
+{
+  char *buffer = g_malloc (n);
+
+  memset (buffer, c, n);
+  return buffer;
+}
+
+/* How many entries DIR holds: a save leaves its file, never a temporary beside it. */
+static int
+count_files (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  int n = 0;
+
+  while (d != NULL && g_dir_read_name (d))
+    n++;
+  return n;
+}
+
 static void
 test_replaces_content (void)
 {
@@ -34,11 +56,7 @@ test_replaces_content (void)
   g_assert_cmpstr (got, ==, "new text");
 
   /* No temporary file is left behind. */
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  int n = 0;
-  while (g_dir_read_name (d))
-    n++;
-  g_assert_cmpint (n, ==, 1);
+  g_assert_cmpint (count_files (dir), ==, 1);
 }
 
 static void
@@ -58,10 +76,8 @@ test_killed_writer_leaves_old_or_new (void)
   g_autofree char *dir = make_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "metadata.csv", NULL);
   gsize big = 1 << 20;
-  g_autofree char *a = g_malloc (big);
-  g_autofree char *b = g_malloc (big);
-  memset (a, 'a', big);
-  memset (b, 'b', big);
+  g_autofree char *a = filled ('a', big);
+  g_autofree char *b = filled ('b', big);
   g_assert_true (studio_atomic_write (path, a, big, NULL));
 
   for (int round = 0; round < 20; round++)
@@ -97,13 +113,12 @@ test_full_disk_keeps_old_content (void)
   g_autofree char *dir = make_tmpdir ();
   g_autofree char *path = g_build_filename (dir, "metadata.csv", NULL);
   gsize big = 1 << 20;
-  g_autofree char *a = g_malloc (big);
+  g_autofree char *a = filled ('a', big);
   g_autofree char *got = NULL;
   gsize len = 0;
   int status = 0;
   pid_t pid;
 
-  memset (a, 'a', big);
   g_assert_true (studio_atomic_write (path, "old caption", 11, NULL));
   pid = fork ();
   g_assert_cmpint (pid, >=, 0);
@@ -130,13 +145,7 @@ test_full_disk_keeps_old_content (void)
 
   g_assert_true (g_file_get_contents (path, &got, &len, NULL));
   g_assert_cmpstr (got, ==, "old caption");
-  {
-    g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-    int n = 0;
-    while (g_dir_read_name (d))
-      n++;
-    g_assert_cmpint (n, ==, 1);
-  }
+  g_assert_cmpint (count_files (dir), ==, 1);
 }
 
 int
