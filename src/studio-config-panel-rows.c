@@ -333,6 +333,9 @@ _studio_config_panel_make_row (StudioConfigPanel *self, const StudioConfigKey *k
         row->path_label = gtk_label_new (NULL);
         /* The file's name fits a narrow panel; the whole path is the tooltip. */
         gtk_label_set_max_width_chars (GTK_LABEL (row->path_label), 16);
+        /* at least this much of the name stays: beside a long subtitle an ellipsized
+         * label shrank to “s… y” */
+        gtk_label_set_width_chars (GTK_LABEL (row->path_label), 9);
         gtk_label_set_ellipsize (GTK_LABEL (row->path_label), PANGO_ELLIPSIZE_MIDDLE);
         gtk_widget_add_css_class (row->path_label, "dim-label");
         adw_action_row_add_suffix (ADW_ACTION_ROW (row->row), row->path_label);
