@@ -5,17 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "math-common.h"
 #include "ops.h"
 #include "text-generate.h"
-
-static uint64_t
-next_u64 (uint64_t *s)
-{
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 typedef struct {
   float p;
@@ -55,7 +47,7 @@ pick (const float *logits, int64_t v, double temperature, double top_p, uint64_t
   double mass = 0;
   while (keep < v && (keep == 0 || mass < top_p * sum))
     mass += c[keep++].p;
-  double u = (double) (next_u64 (rng) >> 11) * (1.0 / 9007199254740992.0) * mass;
+  double u = (double) (le_splitmix64_next (rng) >> 11) * (1.0 / 9007199254740992.0) * mass;
   for (int64_t i = 0; i < keep; i++)
     {
       u -= c[i].p;

@@ -175,6 +175,16 @@ le_splitmix64 (uint64_t x)
   return x ^ (x >> 31);
 }
 
+/* The next value of the splitmix64 sequence that STATE (any seed) starts, advancing it:
+ * the sequential form of le_splitmix64, for seeded weights, LoRA init and sampling. */
+static inline LE_HD uint64_t
+le_splitmix64_next (uint64_t *state)
+{
+  uint64_t z = le_splitmix64 (*state);
+  *state += 0x9e3779b97f4a7c15ull;      /* the step le_splitmix64 adds */
+  return z;
+}
+
 /* Uniform in [0, 1) with 24 random bits. */
 static inline LE_HD float
 le_rand_uniform (uint64_t seed, uint64_t counter)

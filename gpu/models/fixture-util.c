@@ -17,14 +17,6 @@ fixture_write_text (const char *dir, const char *name, const char *text, size_t 
   return le_atomic_write_file (path, text, len, err);
 }
 
-uint64_t
-fixture_next_u64 (uint64_t *state)
-{
-  uint64_t z = le_splitmix64 (*state);
-  *state += 0x9e3779b97f4a7c15ull;  /* the step le_splitmix64 adds: the next call mixes the next point */
-  return z;
-}
-
 int64_t
 fixture_numel (int ndim, const int64_t *shape, int64_t *fan_in)
 {
@@ -46,7 +38,7 @@ fixture_uniform (int64_t numel, float base, float scale, uint64_t *rng)
   for (int64_t i = 0; i < numel; i++)
     {
       /* 53 random bits to a double in [0, 1), rounded to float, then to [-1, 1) */
-      float u = (float) ((double) (fixture_next_u64 (rng) >> 11) / 9007199254740992.0) * 2 - 1;
+      float u = (float) ((double) (le_splitmix64_next (rng) >> 11) / 9007199254740992.0) * 2 - 1;
       f[i] = base + scale * u;
     }
   return f;

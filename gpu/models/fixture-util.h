@@ -1,7 +1,7 @@
 /* fixture-util.h: what the tiny test fixtures (sd15-tiny, clip-tiny, the LLaMA fixture)
- * and sd15_model_fill_random share: writing a small file into the fixture's folder, one
- * seeded generator, uniform values around a centre, and their conversion to the dtype. The same seed gives the same
- * bytes, which the tests' checked-in expectations rely on. */
+ * share: writing a small file into the fixture's folder, seeded uniform values around a
+ * centre (le_splitmix64_next), and their conversion to the dtype. The same seed gives
+ * the same bytes, which the tests' checked-in expectations rely on. */
 #pragma once
 
 #include <stdbool.h>
@@ -13,9 +13,6 @@
 /* DIR/NAME replaced atomically by LEN bytes of TEXT (a config or tokenizer file). */
 bool fixture_write_text (const char *dir, const char *name, const char *text, size_t len,
                          le_error *err);
-
-/* splitmix64: the next value of the sequence that STATE (any seed) starts. */
-uint64_t fixture_next_u64 (uint64_t *state);
 
 /* The element count of NDIM dimensions of SHAPE; *FAN_IN gets the product of all but
  * the first (what one output of a matrix or kernel reads). */

@@ -9,6 +9,7 @@
 #include "atomic-file.h"
 #include "fixture-util.h"
 #include "hf-config.h"
+#include "math-common.h"
 #include "safetensors.h"
 
 void
@@ -26,7 +27,7 @@ llama_fixture_defaults (llama_fixture_options *o)
 static float
 next_sym (uint64_t *s)
 {
-  return (float) ((double) (fixture_next_u64 (s) >> 11) * (2.0 / 9007199254740992.0) - 1.0);
+  return (float) ((double) (le_splitmix64_next (s) >> 11) * (2.0 / 9007199254740992.0) - 1.0);
 }
 
 typedef struct {

@@ -135,15 +135,6 @@ lora_set_find (const lora_set *set, const char *name)
   return NULL;
 }
 
-/* splitmix64: a small seeded generator; the same seed gives the same adapters. */
-static uint64_t
-next_u64 (uint64_t *s)
-{
-  uint64_t z = le_splitmix64 (*s);
-  *s += 0x9e3779b97f4a7c15ull;      /* the step le_splitmix64 adds */
-  return z;
-}
-
 bool
 lora_set_commit (lora_set *set, uint64_t seed, le_error *err)
 {
@@ -169,7 +160,7 @@ lora_set_commit (lora_set *set, uint64_t seed, le_error *err)
       float bound = 1.0f / sqrtf ((float) l->in);
       for (int64_t k = 0; k < l->a->numel; k++)
         {
-          double u = (double) (next_u64 (&state) >> 11) * (1.0 / 9007199254740992.0);
+          double u = (double) (le_splitmix64_next (&state) >> 11) * (1.0 / 9007199254740992.0);
           host[k] = (float) ((2.0 * u - 1.0) * bound);
         }
       set->be->copy_h2d (l->a->data, host, (size_t) l->a->numel * sizeof *host);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fixture-util.h"
+#include "math-common.h"
 #include "read-file.h"
 #include "safetensors.h"
 #include "weights-load.h"
@@ -488,7 +488,7 @@ sd15_model_fill_random (sd15_model *m, uint64_t seed, le_error *err)
           return false;
         }
       for (int64_t k = 0; k < t->numel; k++)
-        f[k] = base + scale * (float) ((double) (fixture_next_u64 (&rng) >> 11) / 4503599627370496.0 - 1);
+        f[k] = base + scale * (float) ((double) (le_splitmix64_next (&rng) >> 11) / 4503599627370496.0 - 1);
       if (conv)
         tensor_convert_host (conv, t->dtype, f, LE_F32, (size_t) t->numel);
       ok = param_store_upload (m->base, t, conv ? conv : (void *) f, tensor_bytes (t), err);
