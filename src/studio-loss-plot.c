@@ -34,6 +34,7 @@ struct _StudioLossPlot
   double  *raw_min, *raw_max, *smooth_min, *smooth_max, *lr_min, *lr_max;
   double   x0, x1, y0, y1, lr0, lr1;      /* the visible ranges */
   double   margin_right;                  /* fits the widest learning-rate label */
+  char   **loss_labels, **lr_labels;      /* of the grid lines, top first, for the ranges */
   guint    cache_builds;
 
   double   hover_x;
@@ -355,6 +356,17 @@ draw_text (StudioLossPlot *self, cairo_t *cr, const char *text, double x, double
   g_object_unref (layout);
 }
 
+/* The grid lines' labels for the ranges rebuild_cache found. */
+static void
+update_labels (StudioLossPlot *self)
+{
+  g_strfreev (self->loss_labels);
+  g_strfreev (self->lr_labels);
+  self->loss_labels = studio_plot_value_labels (self->y0, self->y1, N_GRID_LINES, STUDIO_PLOT_LOSS);
+  self->lr_labels = studio_plot_value_labels (self->lr0, self->lr1, N_GRID_LINES,
+                                              STUDIO_PLOT_LEARNING_RATE);
+}
+
 /* Sets the right margin to fit LABELS (6 px from the plot, 6 from the edge); TRUE when
  * it changed. */
 static gboolean
@@ -387,24 +399,27 @@ studio_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   double plot_h = height - MARGIN_TOP - MARGIN_BOTTOM;
   cairo_t *cr;
   char label[64];
-  g_auto (GStrv) loss_labels = NULL;
-  g_auto (GStrv) lr_labels = NULL;
   double ticks[N_GRID_LINES + 1];
   guint n_ticks;
 
   if (width <= MARGIN_LEFT + self->margin_right + 2 || plot_h < 4)
     return;
   if (!self->cache_valid || width != self->cache_width || height != self->cache_height)
-    rebuild_cache (self, width, height);
-  /* A narrow learning-rate range needs more digits, which need a wider margin; the
-   * ranges do not depend on the margin, so one more build settles it. */
-  lr_labels = studio_plot_value_labels (self->lr0, self->lr1, N_GRID_LINES,
-                                        STUDIO_PLOT_LEARNING_RATE);
-  if (fit_right_margin (self, lr_labels))
     {
-      if (width <= MARGIN_LEFT + self->margin_right + 2)
-        return;
       rebuild_cache (self, width, height);
+      /* The labels follow the ranges. A narrow learning-rate range needs more digits,
+       * which need a wider margin; the ranges do not depend on the margin, so one more
+       * build settles it. */
+      update_labels (self);
+      if (fit_right_margin (self, self->lr_labels))
+        {
+          if (width <= MARGIN_LEFT + self->margin_right + 2)
+            {
+              self->cache_valid = FALSE;
+              return;
+            }
+          rebuild_cache (self, width, height);
+        }
     }
 
   /* Colours from the theme, so the light and dark styles both read well. */
@@ -430,7 +445,6 @@ studio_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     }
 
   /* Grid and axis labels: four horizontal lines, loss on the left, lr on the right. */
-  loss_labels = studio_plot_value_labels (self->y0, self->y1, N_GRID_LINES, STUDIO_PLOT_LOSS);
   for (int i = 0; i <= N_GRID_LINES; i++)
     {
       double y = MARGIN_TOP + plot_h * i / N_GRID_LINES;
@@ -440,9 +454,9 @@ studio_loss_plot_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_line_to (cr, width - self->margin_right, floor (y) + 0.5);
       cairo_stroke (cr);
       cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.7);
-      draw_text (self, cr, loss_labels[i], MARGIN_LEFT - 6, y, 1.0, 0.5);
+      draw_text (self, cr, self->loss_labels[i], MARGIN_LEFT - 6, y, 1.0, 0.5);
       cairo_set_source_rgba (cr, lr_colour.red, lr_colour.green, lr_colour.blue, 0.9);
-      draw_text (self, cr, lr_labels[i], width - self->margin_right + 6, y, 0.0, 0.5);
+      draw_text (self, cr, self->lr_labels[i], width - self->margin_right + 6, y, 0.0, 0.5);
     }
   /* Each step label sits under its own step. */
   cairo_set_source_rgba (cr, fg.red, fg.green, fg.blue, 0.7);
@@ -638,6 +652,8 @@ studio_loss_plot_finalize (GObject *object)
   g_free (self->lr_min);
   g_free (self->lr_max);
   g_free (self->hover_text);
+  g_strfreev (self->loss_labels);
+  g_strfreev (self->lr_labels);
   G_OBJECT_CLASS (studio_loss_plot_parent_class)->finalize (object);
 }
 

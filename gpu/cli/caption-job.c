@@ -225,7 +225,6 @@ say (const CaptionJobHooks *h, const char *level, const char *fmt, ...)
 #define CAPTION_BATCH 8
 
 typedef struct {
-  const CaptionJobArgs  *a;
   const CaptionJobHooks *h;
   clip_model            *m;
   graph                 *g;
@@ -323,7 +322,7 @@ caption_entries (const CaptionJobArgs *a, const CaptionJobHooks *h, GArray *entr
   clip_model *m = be ? clip_model_load (a->model, CLIP_DTYPE_KEEP, be, err) : NULL;
   graph *g = m ? graph_new (be, err) : NULL;
   float *text = NULL;
-  Captioner c = { .a = a, .h = h, .m = m, .g = g, .vocab = &vocab, .total = total };
+  Captioner c = { .h = h, .m = m, .g = g, .vocab = &vocab, .total = total };
   CaptionJobStatus status = CAPTION_JOB_FAILED;
   bool cached = false;
   if (g == NULL || !caption_text_embeddings (m, g, &vocab, cache, &text, &cached, err))
