@@ -2,8 +2,11 @@
  *
  *   dataset-grid-bench generate DIR [N]   writes N (default 10000) distinct 1024x1024
  *                                         JPEGs into DIR, on every core
- *   dataset-grid-bench run DIR [--verbose] opens DIR as a project in a real window and
- *                                         prints, as key=value lines:
+ *   dataset-grid-bench run DIR [--verbose] [--undecorated]
+ *                                         opens DIR as a project in a real window (with
+ *                                         --undecorated: without its client-side
+ *                                         decoration and shadow) and prints, as
+ *                                         key=value lines:
  *     first_screen_ms  set_project -> every visible cell shows its thumbnail
  *     scroll_*         the whole grid scrolled top to bottom, half a page per frame:
  *                      max_block_ms is the longest gap between two runs of a 1 ms
@@ -12,6 +15,9 @@
  *                      blocks_over_16ms how many gaps were longer than a 16 ms frame
  *                      (_cpu: by main-thread CPU time), main_cpu_ms the main thread's
  *                      CPU time for the whole scroll (and per frame)
+ *     scroll_phase_*   main-thread CPU per frame in the frame clock's update (the scroll
+ *                      and the grid rebinding cells), layout and paint (snapshot and
+ *                      the renderer) phases: mean and worst frame
  *     load_process_cpu_ms  CPU time of all threads while the folder loads (the
  *                      scan runs in a worker)
  *     *_cpu_ms         the same spans in the main thread's CPU time
@@ -108,10 +114,18 @@ generate (const char *dir, guint n)
 static gint64 last_probe, max_block, probe_origin;
 static gint64 last_probe_cpu, max_block_cpu;
 static guint n_blocks_over, n_blocks_over_cpu;   /* gaps over one 16 ms frame */
-static gboolean verbose;
+static gboolean verbose, undecorated;
 static gint64 last_tick, max_frame;
 static gboolean scrolling_done;
 static guint n_frames, n_compute_size;
+
+/* Where a frame's main-thread CPU goes: the clock's phases, each measured from the end
+ * of the one before (our handlers run after GTK's, connected later). */
+enum { PHASE_UPDATE, PHASE_LAYOUT, PHASE_PAINT, N_PHASES };
+static const char *const phase_names[N_PHASES] = { "update", "layout", "paint" };
+static gint64 phase_mark, phase_sum[N_PHASES], phase_max[N_PHASES];
+static guint n_phase_frames;
+static gboolean measuring_phases;
 
 /* GdkToplevel::compute-size: GTK 4.8 on X11 asks it (a whole-window measure and X
  * round trips for the monitor's work area) whenever a resize reaches the window. */
@@ -140,6 +154,45 @@ process_cpu_us (void)
 
   clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &ts);
   return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
+
+static void
+phase_start (GdkFrameClock *clock, gpointer data)
+{
+  phase_mark = thread_cpu_us ();
+}
+
+static void
+phase_end (GdkFrameClock *clock, gpointer data)
+{
+  int phase = GPOINTER_TO_INT (data);
+  gint64 now = thread_cpu_us ();
+
+  if (measuring_phases && phase_mark != 0)
+    {
+      phase_sum[phase] += now - phase_mark;
+      phase_max[phase] = MAX (phase_max[phase], now - phase_mark);
+      if (phase == PHASE_PAINT)
+        n_phase_frames++;
+    }
+  phase_mark = now;
+}
+
+static void
+watch_phases (GdkFrameClock *clock)
+{
+  g_signal_connect (clock, "before-paint", G_CALLBACK (phase_start), NULL);
+  g_signal_connect (clock, "update", G_CALLBACK (phase_end), GINT_TO_POINTER (PHASE_UPDATE));
+  g_signal_connect (clock, "layout", G_CALLBACK (phase_end), GINT_TO_POINTER (PHASE_LAYOUT));
+  g_signal_connect (clock, "paint", G_CALLBACK (phase_end), GINT_TO_POINTER (PHASE_PAINT));
+}
+
+static void
+print_phases (void)
+{
+  for (int p = 0; p < N_PHASES; p++)
+    printf ("scroll_phase_%s_cpu_ms=%.2f max=%.2f\n", phase_names[p],
+            phase_sum[p] / 1e3 / MAX (n_phase_frames, 1), phase_max[p] / 1e3);
 }
 
 static gboolean
@@ -317,6 +370,10 @@ run (const char *dir)
   view = g_object_new (STUDIO_TYPE_DATASET_VIEW, NULL);
   gtk_window_set_child (GTK_WINDOW (window), view);
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  /* Without the client-side decoration's shadow, which GTK 4.8's cairo renderer
+   * draws again under every damaged region (see bench/README.md). */
+  if (undecorated)
+    gtk_window_set_decorated (GTK_WINDOW (window), FALSE);
   gtk_window_present (GTK_WINDOW (window));
   while (!gtk_widget_get_mapped (window))
     iterate ();
@@ -361,8 +418,11 @@ run (const char *dir)
   g_signal_connect (gtk_native_get_surface (GTK_NATIVE (window)), "compute-size",
                     G_CALLBACK (count_compute_size), NULL);
   gtk_widget_add_tick_callback (grid, scroll_tick, adjustment, NULL);
+  watch_phases (gtk_widget_get_frame_clock (window));
+  measuring_phases = TRUE;
   while (!scrolling_done)
     iterate ();
+  measuring_phases = FALSE;
   printf ("scroll_seconds=%.1f\n", (g_get_monotonic_time () - start) / 1e6);
   printf ("scroll_max_block_ms=%.1f\n", max_block / 1e3);
   printf ("scroll_max_block_cpu_ms=%.1f\n", max_block_cpu / 1e3);
@@ -371,6 +431,7 @@ run (const char *dir)
   printf ("scroll_main_cpu_ms=%.0f scroll_main_cpu_per_frame_ms=%.2f\n", (thread_cpu_us () - start_cpu) / 1e3,
           (thread_cpu_us () - start_cpu) / 1e3 / MAX (n_frames, 1));
   printf ("scroll_blocks_over_16ms=%u scroll_blocks_over_16ms_cpu=%u\n", n_blocks_over, n_blocks_over_cpu);
+  print_phases ();
   /* Let the last screen's thumbnails arrive, then measure memory. */
   start = g_get_monotonic_time ();
   while (!screen_full (grid))
@@ -394,9 +455,13 @@ main (int argc, char **argv)
   if (argc >= 3 && g_str_equal (argv[1], "run"))
     {
       gtk_init ();
-      verbose = argc >= 4 && g_str_equal (argv[3], "--verbose");
+      for (int i = 3; i < argc; i++)
+        {
+          verbose |= g_str_equal (argv[i], "--verbose");
+          undecorated |= g_str_equal (argv[i], "--undecorated");
+        }
       return run (argv[2]);
     }
-  g_printerr ("usage: %s generate DIR [N] | run DIR\n", argv[0]);
+  g_printerr ("usage: %s generate DIR [N] | run DIR [--verbose] [--undecorated]\n", argv[0]);
   return 2;
 }

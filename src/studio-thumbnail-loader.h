@@ -37,7 +37,8 @@ GdkTexture *studio_thumbnail_loader_load_finish (StudioThumbnailLoader *self,
 /* Drops PATH's textures from memory (all sizes): the file changed on disk. */
 void        studio_thumbnail_loader_forget  (StudioThumbnailLoader *self, const char *path);
 
-/* The cache file PATH's thumbnail of SIZE has now (NULL when PATH cannot be read). */
+/* The cache file holding PATH's thumbnail of SIZE (a JPEG, or a PNG when it has
+ * transparency); NULL when there is none yet or PATH cannot be read. */
 char       *studio_thumbnail_loader_dup_cache_path (StudioThumbnailLoader *self,
                                                     const char *path, int size);
 /* Counters for tests and the benchmark. */

@@ -453,6 +453,29 @@ test_thumbnail_workers_yield (void)
   }
 }
 
+/* The colour of the thumbnail's centre pixel, as 0xRRGGBBAA. */
+static guint32
+texture_centre (GdkTexture *texture)
+{
+  int w = gdk_texture_get_width (texture), h = gdk_texture_get_height (texture);
+  g_autofree guint8 *data = g_malloc ((gsize) w * h * 4);
+  const guint8 *p;
+
+  gdk_texture_download (texture, data, (gsize) w * 4);
+  p = data + ((gsize) (h / 2) * w + w / 2) * 4;     /* premultiplied BGRA (cairo's) */
+  if (p[3] == 0)
+    return 0;
+  return (guint32) (p[2] * 255 / p[3]) << 24 | (guint32) (p[1] * 255 / p[3]) << 16 |
+         (guint32) (p[0] * 255 / p[3]) << 8 | p[3];
+}
+
+static void
+assert_colour_near (guint32 got, guint32 want, int tolerance)
+{
+  for (int shift = 0; shift < 32; shift += 8)
+    g_assert_cmpint (ABS ((int) ((got >> shift) & 0xff) - (int) ((want >> shift) & 0xff)), <=, tolerance);
+}
+
 static void
 test_thumbnail_cache (void)
 {
@@ -467,13 +490,17 @@ test_thumbnail_cache (void)
 
   write_png (image, 400, 200, 0x336699ff);
   write_png (other, 10, 10, 0x000000ff);
+  g_assert_null (studio_thumbnail_loader_dup_cache_path (loader, image, 128));
   first = load_sync (loader, image, 128);
   /* Fits 128 x 128 keeping the aspect ratio. */
   g_assert_cmpint (gdk_texture_get_width (first), ==, 128);
   g_assert_cmpint (gdk_texture_get_height (first), ==, 64);
   g_assert_cmpuint (studio_thumbnail_loader_get_n_decoded (loader), ==, 1);
+  assert_colour_near (texture_centre (first), 0x336699ff, 0);
+  /* Opaque (its alpha channel all 255): cached as a JPEG. */
   cache_path = studio_thumbnail_loader_dup_cache_path (loader, image, 128);
   g_assert_true (g_str_has_prefix (cache_path, cache));
+  g_assert_true (g_str_has_suffix (cache_path, ".jpg"));
   g_assert_true (g_file_test (cache_path, G_FILE_TEST_IS_REGULAR));
 
   /* In memory: the same texture, no work. */
@@ -486,12 +513,14 @@ test_thumbnail_cache (void)
   g_assert_cmpuint (studio_thumbnail_loader_get_n_textures (loader), ==, 1);
   g_assert_null (studio_thumbnail_loader_lookup (loader, image, 128));
 
-  /* A new loader (a new start of the app) reads the disk cache, decodes nothing. */
+  /* A new loader (a new start of the app) reads the disk cache, decodes nothing; the
+   * JPEG keeps the colour within a few levels. */
   fresh = studio_thumbnail_loader_new (cache, 2, 10);
   from_disk = load_sync (fresh, image, 128);
   g_assert_cmpuint (studio_thumbnail_loader_get_n_decoded (fresh), ==, 0);
   g_assert_cmpuint (studio_thumbnail_loader_get_n_cache_hits (fresh), ==, 1);
   g_assert_cmpint (gdk_texture_get_width (from_disk), ==, 128);
+  assert_colour_near (texture_centre (from_disk), 0x336699ff, 4);
 
   /* forget() drops every size of one image from memory, nothing else. */
   g_object_unref (load_sync (fresh, image, 64));
@@ -504,8 +533,68 @@ test_thumbnail_cache (void)
   /* A changed image (new size and mtime) gets a new cache entry. */
   g_usleep (1100 * 1000);
   write_png (image, 300, 300, 0x993366ff);
+  changed = load_sync (fresh, image, 128);
+  assert_colour_near (texture_centre (changed), 0x993366ff, 0);
   cache_path2 = studio_thumbnail_loader_dup_cache_path (fresh, image, 128);
+  g_assert_nonnull (cache_path2);
   g_assert_cmpstr (cache_path, !=, cache_path2);
+}
+
+/* Transparency survives the cache: such a thumbnail is a PNG, its alpha kept. */
+static void
+test_thumbnail_cache_transparent (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *cache = g_build_filename (dir, "cache", NULL);
+  g_autofree char *image = g_build_filename (dir, "glass.png", NULL);
+  g_autoptr (StudioThumbnailLoader) loader = studio_thumbnail_loader_new (cache, 1, 10);
+  g_autoptr (StudioThumbnailLoader) fresh = studio_thumbnail_loader_new (cache, 1, 10);
+  g_autoptr (GdkTexture) decoded = NULL, from_disk = NULL;
+  g_autofree char *cache_path = NULL;
+
+  write_png (image, 96, 96, 0x33669980);
+  decoded = load_sync (loader, image, 64);
+  cache_path = studio_thumbnail_loader_dup_cache_path (loader, image, 64);
+  g_assert_true (g_str_has_suffix (cache_path, ".png"));
+  from_disk = load_sync (fresh, image, 64);
+  g_assert_cmpuint (studio_thumbnail_loader_get_n_cache_hits (fresh), ==, 1);
+  /* Premultiplied 8-bit alpha rounds the colour a little; the alpha is exact. */
+  assert_colour_near (texture_centre (decoded), 0x33669980, 2);
+  assert_colour_near (texture_centre (from_disk), 0x33669980, 2);
+  g_assert_cmpuint (texture_centre (from_disk) & 0xff, ==, 0x80);
+}
+
+/* A cache written by an earlier version (every thumbnail a PNG) is still read. */
+static void
+test_thumbnail_cache_old_png (void)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *cache = g_build_filename (dir, "cache", NULL);
+  g_autofree char *image = g_build_filename (dir, "photo.png", NULL);
+  g_autoptr (StudioThumbnailLoader) loader = studio_thumbnail_loader_new (cache, 1, 10);
+  g_autoptr (StudioThumbnailLoader) fresh = studio_thumbnail_loader_new (cache, 1, 10);
+  g_autoptr (GdkTexture) from_disk = NULL;
+  g_autoptr (GdkPixbuf) old = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 64);
+  g_autofree char *jpeg_path = NULL, *stem = NULL, *png_path = NULL, *found = NULL;
+  GError *error = NULL;
+
+  write_png (image, 64, 64, 0x336699ff);
+  g_object_unref (load_sync (loader, image, 64));
+  jpeg_path = studio_thumbnail_loader_dup_cache_path (loader, image, 64);
+  g_assert_true (g_str_has_suffix (jpeg_path, ".jpg"));
+  /* Replace it with what the old version wrote, in a colour of its own, to tell it
+   * was read and not the image decoded again. */
+  stem = g_strndup (jpeg_path, strlen (jpeg_path) - strlen (".jpg"));
+  png_path = g_strconcat (stem, ".png", NULL);
+  g_assert_cmpint (g_unlink (jpeg_path), ==, 0);
+  gdk_pixbuf_fill (old, 0x00ff00ff);
+  g_assert_true (gdk_pixbuf_save (old, png_path, "png", &error, NULL));
+  g_assert_no_error (error);
+  found = studio_thumbnail_loader_dup_cache_path (fresh, image, 64);
+  g_assert_cmpstr (found, ==, png_path);
+  from_disk = load_sync (fresh, image, 64);
+  g_assert_cmpuint (studio_thumbnail_loader_get_n_decoded (fresh), ==, 0);
+  assert_colour_near (texture_centre (from_disk), 0x00ff00ff, 0);
 }
 
 static void
@@ -730,6 +819,8 @@ main (int argc, char **argv)
   g_test_add_func ("/dataset-view/import/cancel", test_import_cancel);
   g_test_add_func ("/dataset-view/import/missing-folder", test_import_missing_folder);
   g_test_add_func ("/dataset-view/thumbnails/cache", test_thumbnail_cache);
+  g_test_add_func ("/dataset-view/thumbnails/cache-transparent", test_thumbnail_cache_transparent);
+  g_test_add_func ("/dataset-view/thumbnails/cache-old-png", test_thumbnail_cache_old_png);
   g_test_add_func ("/dataset-view/thumbnails/workers-yield", test_thumbnail_workers_yield);
   g_test_add_func ("/dataset-view/thumbnails/cancel", test_thumbnail_cancel);
   g_test_add_func ("/dataset-view/thumbnails/newest-first", test_thumbnail_newest_first);
