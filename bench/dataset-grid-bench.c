@@ -127,6 +127,7 @@ static const char *const phase_names[N_PHASES] = { "update", "layout", "paint" }
 static gint64 phase_mark, phase_sum[N_PHASES], phase_max[N_PHASES];
 static guint n_phase_frames;
 static gboolean measuring_phases;
+static gint64 phase_since_probe[N_PHASES];   /* phase CPU since the probe last ran */
 
 /* GdkToplevel::compute-size: GTK 4.8 on X11 asks it (a whole-window measure and X
  * round trips for the monitor's work area) whenever a resize reaches the window. */
@@ -172,6 +173,7 @@ phase_end (GdkFrameClock *clock, gpointer data)
   if (measuring_phases && phase_mark != 0)
     {
       phase_sum[phase] += now - phase_mark;
+      phase_since_probe[phase] += now - phase_mark;
       phase_max[phase] = MAX (phase_max[phase], now - phase_mark);
       if (phase == PHASE_PAINT)
         n_phase_frames++;
@@ -210,10 +212,15 @@ probe (gpointer data)
     n_blocks_over++;
   if (last_probe != 0 && cpu - last_probe_cpu > 16000)
     n_blocks_over_cpu++;
-  /* --verbose: every block over one frame, to find its cause. */
-  if (verbose && last_probe != 0 && now - last_probe > 16000)
-    fprintf (stderr, "block %.1f ms (cpu %.1f ms) ending at %.0f ms\n", (now - last_probe) / 1e3,
-             (cpu - last_probe_cpu) / 1e3, (now - probe_origin) / 1e3);
+  /* --verbose: every block over one frame (or over 12 ms of CPU), to find its cause,
+   * with the frame phases' CPU inside it; the rest is other sources (thumbnails
+   * arriving, the folder monitor) and the main loop itself. */
+  if (verbose && last_probe != 0 && (now - last_probe > 16000 || cpu - last_probe_cpu > 12000))
+    fprintf (stderr, "block %.1f ms (cpu %.1f ms: update %.1f, layout %.1f, paint %.1f) ending at %.0f ms\n",
+             (now - last_probe) / 1e3, (cpu - last_probe_cpu) / 1e3, phase_since_probe[PHASE_UPDATE] / 1e3,
+             phase_since_probe[PHASE_LAYOUT] / 1e3, phase_since_probe[PHASE_PAINT] / 1e3,
+             (now - probe_origin) / 1e3);
+  memset (phase_since_probe, 0, sizeof phase_since_probe);
   last_probe = now;
   last_probe_cpu = cpu;
   return G_SOURCE_CONTINUE;

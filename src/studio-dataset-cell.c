@@ -14,8 +14,10 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "studio-dataset-cell.h"
+#include "studio-thumbnail-loader.h"
 
 /* The geometry the old template had (box margin 6, spacing 4; badges 4 from the
  * corner, 2 apart, padded 1 x 6 with 4 px corners; a card's 12 px corners). */
@@ -351,30 +353,57 @@ append_layout_at (GtkSnapshot *snapshot, PangoLayout *layout, float x, float y, 
   gtk_snapshot_restore (snapshot);
 }
 
+/* The outline's straight sides, 1 px outside CARD and clear of its corners: all of the
+ * outline that shows beside a thumbnail filling the card, whose square corners cover the
+ * outline's rounded ends. Four plain rectangles cost the software renderer far less than
+ * the rounded ring (a path it rasterises for every cell on every scrolled frame). */
+static void
+append_outline_sides (GtkSnapshot *snapshot, const graphene_rect_t *card, const GdkRGBA *shade)
+{
+  float x = card->origin.x, y = card->origin.y, side = card->size.width;
+  float straight = side - 2 * CARD_RADIUS;
+
+  gtk_snapshot_append_color (snapshot, shade, &GRAPHENE_RECT_INIT (x + CARD_RADIUS, y - 1, straight, 1));
+  gtk_snapshot_append_color (snapshot, shade, &GRAPHENE_RECT_INIT (x + CARD_RADIUS, y + side, straight, 1));
+  gtk_snapshot_append_color (snapshot, shade, &GRAPHENE_RECT_INIT (x - 1, y + CARD_RADIUS, 1, straight));
+  gtk_snapshot_append_color (snapshot, shade, &GRAPHENE_RECT_INIT (x + side, y + CARD_RADIUS, 1, straight));
+}
+
 /* The card (Adwaita's .card: card_bg_color, 12 px corners, a faint outline), the
- * thumbnail fitted inside with its aspect kept, like the GtkPicture it replaces. */
+ * thumbnail fitted inside with its aspect kept, like the GtkPicture it replaces. X and Y
+ * are whole pixels: a thumbnail made at the size it is shown is then copied, not
+ * filtered. An opaque thumbnail that fills the card hides the card entirely. */
 static void
 snapshot_picture (StudioDatasetCell *self, GtkSnapshot *snapshot, float x, float y)
 {
   GtkWidget *widget = GTK_WIDGET (self);
   graphene_rect_t card = GRAPHENE_RECT_INIT (x, y, self->size, self->size);
-  GdkRGBA bg = theme_color (widget, "card_bg_color", "#ffffff");
   GdkRGBA shade = theme_color (widget, "card_shade_color", "rgba(0,0,0,0.07)");
+  graphene_rect_t picture;
   GskRoundedRect outline;
+  GdkRGBA bg;
 
-  gsk_rounded_rect_init_from_rect (&outline, &card, CARD_RADIUS);
-  gtk_snapshot_append_outset_shadow (snapshot, &outline, &shade, 0, 0, 1, 0);
-  append_rounded_color (snapshot, &card, CARD_RADIUS, &bg);
   if (self->texture != NULL)
     {
       float tw = gdk_texture_get_width (self->texture), th = gdk_texture_get_height (self->texture);
       float scale = MIN (self->size / tw, self->size / th);
 
-      gtk_snapshot_append_texture (snapshot, self->texture,
-                                   &GRAPHENE_RECT_INIT (x + (self->size - tw * scale) / 2,
-                                                        y + (self->size - th * scale) / 2,
-                                                        tw * scale, th * scale));
+      picture = GRAPHENE_RECT_INIT (x + floorf ((self->size - tw * scale) / 2),
+                                    y + floorf ((self->size - th * scale) / 2), tw * scale, th * scale);
+      if (graphene_rect_equal (&picture, &card) && studio_thumbnail_texture_is_opaque (self->texture))
+        {
+          append_outline_sides (snapshot, &card, &shade);
+          gtk_snapshot_append_texture (snapshot, self->texture, &picture);
+          return;
+        }
     }
+
+  bg = theme_color (widget, "card_bg_color", "#ffffff");
+  gsk_rounded_rect_init_from_rect (&outline, &card, CARD_RADIUS);
+  gtk_snapshot_append_outset_shadow (snapshot, &outline, &shade, 0, 0, 1, 0);
+  append_rounded_color (snapshot, &card, CARD_RADIUS, &bg);
+  if (self->texture != NULL)
+    gtk_snapshot_append_texture (snapshot, self->texture, &picture);
 }
 
 /* The badges stacked in the thumbnail's top end corner: light text on dark for the
@@ -422,7 +451,7 @@ studio_dataset_cell_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
   StudioDatasetCell *self = STUDIO_DATASET_CELL (widget);
   int width = gtk_widget_get_width (widget);
   int text_width = MAX (1, width - 2 * MARGIN);
-  float card_x = (width - self->size) / 2.f, card_y = MARGIN, y;
+  float card_x = floorf ((width - self->size) / 2.f), card_y = MARGIN, y;
   GdkRGBA color, dim;
 
   if (self->item == NULL || self->size <= 0)

@@ -41,6 +41,9 @@ void        studio_thumbnail_loader_forget  (StudioThumbnailLoader *self, const 
  * transparency); NULL when there is none yet or PATH cannot be read. */
 char       *studio_thumbnail_loader_dup_cache_path (StudioThumbnailLoader *self,
                                                     const char *path, int size);
+/* Whether a texture this loader made has no transparency at all. */
+gboolean    studio_thumbnail_texture_is_opaque (GdkTexture *texture);
+
 /* Counters for tests and the benchmark. */
 guint       studio_thumbnail_loader_get_n_decoded    (StudioThumbnailLoader *self);
 guint       studio_thumbnail_loader_get_n_cache_hits (StudioThumbnailLoader *self);

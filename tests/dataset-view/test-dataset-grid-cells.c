@@ -11,12 +11,20 @@
  * must not make the window lay itself out again (each layout costs GTK 4.8 on X11 a
  * window size computation with X server round trips, every scrolled frame).
  *
+ * cell-draws: what a cell asks the renderer to draw. An opaque thumbnail filling the card
+ * needs no card and no rounded outline under it (the software renderer rasterises those
+ * paths for every cell on every scrolled frame); a transparent or letterboxed one shows
+ * the card, so keeps them. Thumbnails sit on whole pixels, so they are copied, not
+ * filtered.
+ *
  * screenshots: cells with and without badges, light and dark, written to
  * STUDIO_ARTIFACTS_DIR to be looked at. */
 #include "config.h"
 
 #include <adwaita.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "studio-dataset-cell.h"
 #include "studio-dataset-view.h"
@@ -284,6 +292,135 @@ test_cell_shows_item (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+typedef struct {
+  guint shadows, rounded_clips, textures;
+  gboolean textures_on_whole_pixels;
+} DrawCounts;
+
+/* Walks a cell's render nodes, TX/TY the offset the transforms above add. */
+static void
+count_nodes (GskRenderNode *node, float tx, float ty, DrawCounts *counts)
+{
+  switch (gsk_render_node_get_node_type (node))
+    {
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        count_nodes (gsk_container_node_get_child (node, i), tx, ty, counts);
+      break;
+    case GSK_TRANSFORM_NODE:
+      {
+        float dx = 0, dy = 0;
+        gsk_transform_to_translate (gsk_transform_node_get_transform (node), &dx, &dy);
+        count_nodes (gsk_transform_node_get_child (node), tx + dx, ty + dy, counts);
+      }
+      break;
+    case GSK_CLIP_NODE:
+      count_nodes (gsk_clip_node_get_child (node), tx, ty, counts);
+      break;
+    case GSK_DEBUG_NODE:
+      count_nodes (gsk_debug_node_get_child (node), tx, ty, counts);
+      break;
+    case GSK_ROUNDED_CLIP_NODE:
+      counts->rounded_clips++;
+      count_nodes (gsk_rounded_clip_node_get_child (node), tx, ty, counts);
+      break;
+    case GSK_OUTSET_SHADOW_NODE:
+      counts->shadows++;
+      break;
+    case GSK_TEXTURE_NODE:
+      {
+        graphene_rect_t bounds;
+        gsk_render_node_get_bounds (node, &bounds);
+        counts->textures++;
+        if (bounds.origin.x + tx != floorf (bounds.origin.x + tx) ||
+            bounds.origin.y + ty != floorf (bounds.origin.y + ty))
+          counts->textures_on_whole_pixels = FALSE;
+      }
+      break;
+    default:
+      break;
+    }
+}
+
+static DrawCounts
+cell_draw_counts (GtkWidget *cell)
+{
+  g_autoptr (GdkPaintable) paintable = gtk_widget_paintable_new (cell);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  DrawCounts counts = { 0, 0, 0, TRUE };
+
+  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), gtk_widget_get_width (cell),
+                          gtk_widget_get_height (cell));
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+  count_nodes (node, 0, 0, &counts);
+  return counts;
+}
+
+static StudioDatasetItem *
+write_item (const char *name, int width, int height, gboolean alpha, guint32 rgba)
+{
+  g_autofree char *path = g_build_filename (home, name, NULL);
+  g_autoptr (GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, width, height);
+  StudioImageInfo info = { STUDIO_IMAGE_FORMAT_PNG, width, height };
+  StudioDatasetItem *item;
+  GError *error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, rgba);
+  g_assert_true (gdk_pixbuf_save (pixbuf, path, "png", &error, NULL));
+  g_assert_no_error (error);
+  item = _studio_dataset_item_new (path, name);
+  _studio_dataset_item_set_info (item, &info);
+  _studio_dataset_item_set_caption (item, "captioned");   /* no badge */
+  return item;
+}
+
+static void
+test_cell_draws (void)
+{
+  g_autofree char *cache = g_build_filename (home, "draw-cache", NULL);
+  g_autoptr (StudioThumbnailLoader) loader = studio_thumbnail_loader_new (cache, 1, 10);
+  g_autoptr (StudioDatasetItem) opaque = write_item ("opaque.png", 600, 600, FALSE, 0x336699ff);
+  /* Saved with an alpha channel it never uses, as screenshots often are. */
+  g_autoptr (StudioDatasetItem) unused_alpha = write_item ("unused-alpha.png", 600, 600, TRUE, 0x336699ff);
+  g_autoptr (StudioDatasetItem) glass = write_item ("glass.png", 600, 600, TRUE, 0x33669980);
+  g_autoptr (StudioDatasetItem) wide = write_item ("wide.png", 600, 300, FALSE, 0x336699ff);
+  struct {
+    StudioDatasetItem *item;
+    gboolean card_shown;
+  } cases[] = { { opaque, FALSE }, { unused_alpha, FALSE }, { glass, TRUE }, { wide, TRUE } };
+  GtkWidget *window = gtk_window_new (), *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  GtkWidget *cell = studio_dataset_cell_new ();
+
+  /* One pixel wider than the cell: centring the card would put it on a half pixel. */
+  gtk_widget_set_size_request (cell, 160 + 12 + 1, -1);
+  gtk_box_append (GTK_BOX (box), cell);
+  gtk_window_set_child (GTK_WINDOW (window), box);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gui_test_wait_until ((Condition) gtk_widget_get_mapped, window, 5000));
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      DrawCounts counts;
+
+      studio_dataset_cell_bind (STUDIO_DATASET_CELL (cell), cases[i].item, loader, 160, 64);
+      g_assert_true (gui_test_wait_until (thumbnail_done, cell, 10000));
+      g_assert_nonnull (studio_dataset_cell_get_paintable (STUDIO_DATASET_CELL (cell)));
+      gui_test_settle (50);
+      g_assert_cmpint (gtk_widget_get_width (cell), ==, 160 + 12 + 1);
+      counts = cell_draw_counts (cell);
+      g_test_message ("%s: %u shadows, %u rounded clips, %u textures",
+                      studio_dataset_item_get_name (cases[i].item), counts.shadows, counts.rounded_clips,
+                      counts.textures);
+      g_assert_cmpuint (counts.textures, ==, 1);
+      g_assert_true (counts.textures_on_whole_pixels);
+      g_assert_cmpuint (counts.shadows, ==, cases[i].card_shown ? 1 : 0);
+      g_assert_cmpuint (counts.rounded_clips, ==, cases[i].card_shown ? 1 : 0);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Three cells side by side, light and dark, for a person to look at: a captioned
  * picture, the same without a caption and below the minimum size, an unreadable file. */
 static void
@@ -345,6 +482,7 @@ main (int argc, char **argv)
     {
       gui_test_add_no_display_skip ("/dataset-view/grid-cells/fit-width");
       gui_test_add_no_display_skip ("/dataset-view/grid-cells/cell-shows-item");
+      gui_test_add_no_display_skip ("/dataset-view/grid-cells/cell-draws");
       gui_test_add_no_display_skip ("/dataset-view/grid-cells/screenshots");
     }
   else
@@ -354,6 +492,7 @@ main (int argc, char **argv)
       (void) studio_get_resource ();   /* referencing the resource links it in */
       g_test_add_func ("/dataset-view/grid-cells/fit-width", test_cells_fit_width);
       g_test_add_func ("/dataset-view/grid-cells/cell-shows-item", test_cell_shows_item);
+      g_test_add_func ("/dataset-view/grid-cells/cell-draws", test_cell_draws);
       g_test_add_func ("/dataset-view/grid-cells/screenshots", test_cells_screenshots);
     }
   status = g_test_run ();
