@@ -61,11 +61,15 @@ memory_key (const char *path, int size)
   return g_strdup_printf ("%d:%s", size, path);
 }
 
-/* A thumbnail without transparency is cached as a JPEG, one with it as a PNG. Reading
- * the cache is the workers' whole job on a warm start, and on every scrolled frame: a
- * 160 px JPEG decodes about 7x faster than the same pixels as a PNG (0.07 against
- * 0.50 ms, measured) and is several times smaller, and at quality 90 and this size the
- * difference cannot be seen. */
+/* A grid thumbnail without transparency is cached as a JPEG, one with it as a PNG.
+ * Reading the cache is the workers' whole job on a warm start, and on every scrolled
+ * frame: a 160 px JPEG decodes about 7x faster than the same pixels as a PNG (0.07
+ * against 0.50 ms, measured) and is several times smaller, and at quality 90 and this
+ * size the difference is hard to see. Larger pictures (the caption editor's preview,
+ * where a designer judges the image) stay lossless: one at a time, speed does not
+ * matter there, and JPEG's own artefacts must not be mistaken for the image's. */
+#define LOSSY_MAX_SIZE 256
+
 static const char *const cache_suffixes[] = { ".jpg", ".png" };
 
 static char *
@@ -157,17 +161,17 @@ without_alpha (GdkPixbuf *pixbuf)
 /* Written atomically: two windows (or a crash) never leave half a file that a later
  * start would show. A cache that cannot be written just means decoding again. */
 static void
-save_to_cache (StudioThumbnailLoader *self, GdkPixbuf *pixbuf, const char *stem)
+save_to_cache (StudioThumbnailLoader *self, GdkPixbuf *pixbuf, int size, const char *stem)
 {
-  gboolean opaque = !gdk_pixbuf_get_has_alpha (pixbuf);
-  g_autofree char *cached = g_strconcat (stem, opaque ? ".jpg" : ".png", NULL);
+  gboolean lossy = !gdk_pixbuf_get_has_alpha (pixbuf) && size <= LOSSY_MAX_SIZE;
+  g_autofree char *cached = g_strconcat (stem, lossy ? ".jpg" : ".png", NULL);
   g_autofree char *buffer = NULL;
   gsize len;
   gboolean saved;
 
   if (g_mkdir_with_parents (self->cache_dir, 0700) != 0)
     return;
-  saved = opaque ? gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "jpeg", NULL, "quality", "90", NULL)
+  saved = lossy ? gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "jpeg", NULL, "quality", "90", NULL)
                  : gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &len, "png", NULL, "compression", "1", NULL);
   if (saved)
     studio_atomic_write (cached, buffer, len, NULL);
@@ -218,7 +222,7 @@ make_thumbnail (StudioThumbnailLoader *self, const char *path, int size, GError 
       g_autoptr (GdkPixbuf) rgb = without_alpha (pixbuf);
       g_set_object (&pixbuf, rgb);
     }
-  save_to_cache (self, pixbuf, stem);
+  save_to_cache (self, pixbuf, size, stem);
   return texture_from_pixbuf (pixbuf);
 }
 

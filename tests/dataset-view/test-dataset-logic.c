@@ -530,6 +530,20 @@ test_thumbnail_cache (void)
   g_assert_null (studio_thumbnail_loader_lookup (fresh, image, 64));
   g_assert_nonnull (studio_thumbnail_loader_lookup (fresh, other, 64));
 
+  /* The caption editor's large preview is lossless: a PNG, every pixel kept. */
+  {
+    g_autoptr (GdkTexture) preview = NULL;
+    g_autofree char *preview_path = NULL;
+    g_autoptr (StudioThumbnailLoader) third = studio_thumbnail_loader_new (cache, 1, 10);
+
+    preview = load_sync (fresh, image, 512);
+    preview_path = studio_thumbnail_loader_dup_cache_path (fresh, image, 512);
+    g_assert_true (g_str_has_suffix (preview_path, ".png"));
+    g_object_unref (load_sync (third, image, 512));
+    g_assert_cmpuint (studio_thumbnail_loader_get_n_cache_hits (third), ==, 1);
+    assert_colour_near (texture_centre (studio_thumbnail_loader_lookup (third, image, 512)), 0x336699ff, 0);
+  }
+
   /* A changed image (new size and mtime) gets a new cache entry. */
   g_usleep (1100 * 1000);
   write_png (image, 300, 300, 0x993366ff);
