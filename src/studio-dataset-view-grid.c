@@ -6,7 +6,10 @@
 #include "studio-dataset-cell.h"
 #include "studio-dataset-view-private.h"
 
-static const int zoom_sizes[] = { 96, 128, 160, 208, 256 };
+#define LARGEST_ZOOM 256
+static const int zoom_sizes[] = { 96, 128, 160, 208, LARGEST_ZOOM };
+/* Every grid thumbnail is one the loader caches as a fast JPEG. */
+G_STATIC_ASSERT (LARGEST_ZOOM <= STUDIO_THUMBNAIL_LOSSY_MAX_SIZE);
 #define DEFAULT_ZOOM 2
 /* The most columns the grid shows, on the widest window at the smallest zoom. */
 #define MAX_COLUMNS 24

@@ -67,9 +67,8 @@ memory_key (const char *path, int size)
  * against 0.50 ms, measured) and is several times smaller, and at quality 90 and this
  * size the difference is hard to see. Larger pictures (the caption editor's preview,
  * where a designer judges the image) stay lossless: one at a time, speed does not
- * matter there, and JPEG's own artefacts must not be mistaken for the image's. */
-#define LOSSY_MAX_SIZE 256
-
+ * matter there, and JPEG's own artefacts must not be mistaken for the image's. The
+ * limit is in the header, where the grid's zoom levels check they stay under it. */
 static const char *const cache_suffixes[] = { ".jpg", ".png" };
 
 static char *
@@ -124,24 +123,22 @@ studio_thumbnail_texture_is_opaque (GdkTexture *texture)
   return g_object_get_qdata (G_OBJECT (texture), opaque_quark ()) != NULL;
 }
 
-/* Every pixel fully opaque: an alpha channel that says nothing. */
+/* PIXBUF (RGBA) has every pixel fully opaque: an alpha channel that says nothing. */
 static gboolean
-pixbuf_is_opaque (GdkPixbuf *pixbuf)
+alpha_is_unused (GdkPixbuf *pixbuf)
 {
   const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
   int width = gdk_pixbuf_get_width (pixbuf), height = gdk_pixbuf_get_height (pixbuf);
-  int stride = gdk_pixbuf_get_rowstride (pixbuf), channels = gdk_pixbuf_get_n_channels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
 
-  if (!gdk_pixbuf_get_has_alpha (pixbuf))
-    return TRUE;
   for (int y = 0; y < height; y++)
     for (int x = 0; x < width; x++)
-      if (pixels[(gsize) y * stride + x * channels + 3] != 0xff)
+      if (pixels[(gsize) y * stride + x * 4 + 3] != 0xff)
         return FALSE;
   return TRUE;
 }
 
-/* A copy of PIXBUF (with an alpha channel) without it. */
+/* A copy of PIXBUF (RGBA) without its alpha channel. */
 static GdkPixbuf *
 without_alpha (GdkPixbuf *pixbuf)
 {
@@ -163,7 +160,7 @@ without_alpha (GdkPixbuf *pixbuf)
 static void
 save_to_cache (StudioThumbnailLoader *self, GdkPixbuf *pixbuf, int size, const char *stem)
 {
-  gboolean lossy = !gdk_pixbuf_get_has_alpha (pixbuf) && size <= LOSSY_MAX_SIZE;
+  gboolean lossy = !gdk_pixbuf_get_has_alpha (pixbuf) && size <= STUDIO_THUMBNAIL_LOSSY_MAX_SIZE;
   g_autofree char *cached = g_strconcat (stem, lossy ? ".jpg" : ".png", NULL);
   g_autofree char *buffer = NULL;
   gsize len;
@@ -214,7 +211,7 @@ make_thumbnail (StudioThumbnailLoader *self, const char *path, int size, GError 
     if (oriented != NULL)
       g_set_object (&pixbuf, oriented);
   }
-  if (gdk_pixbuf_get_has_alpha (pixbuf) && pixbuf_is_opaque (pixbuf))
+  if (gdk_pixbuf_get_has_alpha (pixbuf) && alpha_is_unused (pixbuf))
     {
       /* A PNG saved with an alpha channel it does not use (screenshots, exports):
        * without it the thumbnail is a JPEG in the cache and draws as an opaque

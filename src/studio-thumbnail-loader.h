@@ -37,8 +37,12 @@ GdkTexture *studio_thumbnail_loader_load_finish (StudioThumbnailLoader *self,
 /* Drops PATH's textures from memory (all sizes): the file changed on disk. */
 void        studio_thumbnail_loader_forget  (StudioThumbnailLoader *self, const char *path);
 
-/* The cache file holding PATH's thumbnail of SIZE (a JPEG, or a PNG when it has
- * transparency); NULL when there is none yet or PATH cannot be read. */
+/* Thumbnails up to this size without transparency are cached as JPEG (fast to read
+ * back while the grid scrolls); larger ones and transparent ones as lossless PNG. */
+#define STUDIO_THUMBNAIL_LOSSY_MAX_SIZE 256
+
+/* The cache file holding PATH's thumbnail of SIZE (see above: a JPEG or a PNG); NULL
+ * when there is none yet or PATH cannot be read. */
 char       *studio_thumbnail_loader_dup_cache_path (StudioThumbnailLoader *self,
                                                     const char *path, int size);
 /* Whether a texture this loader made has no transparency at all. */
